@@ -1,0 +1,46 @@
+"""Small helpers shared by channels (geometry of ties, partner sampling)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from clusterlearn.model.layers import CSR, TieLayer, sample_by_weight
+from clusterlearn.model.state import State
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+def entry_proximity(state: State, csr: CSR, ell: float) -> FloatArray:
+    """``exp(-dist / ell)`` for every directed entry of a CSR view."""
+    return np.exp(-np.hypot(state.x[csr.src] - state.x[csr.nbr], state.y[csr.src] - state.y[csr.nbr]) / ell)
+
+
+def pick_partner(
+    state: State, layer: TieLayer, weight: FloatArray, rng: np.random.Generator
+) -> tuple[IntArray, IntArray, IntArray]:
+    """One partner per firm drawn with ``weight`` per directed entry.
+
+    Returns the learners, their partners and the undirected tie index, for firms that found one.
+    """
+    csr = layer.csr(state.n)
+    pos = sample_by_weight(csr, weight, rng.random(state.n))
+    learner = np.flatnonzero(pos >= 0)
+    p = pos[learner]
+    return learner, csr.nbr[p], csr.edge[p]
+
+
+def scatter_add(n: int, idx: IntArray, rows: FloatArray) -> FloatArray:
+    """Sum ``rows`` (k x D) into an ``n x D`` array at row indices ``idx`` (repeats add up)."""
+    out = np.zeros((n, rows.shape[1]))
+    if idx.size:
+        np.add.at(out, idx, rows)
+    return out
+
+
+def betrays(
+    rng: np.random.Generator, opp: FloatArray, base: float, enforcement_mult: float
+) -> NDArray[np.bool_]:
+    """Opportunism draw: probability ``base x 2 opp x enforcement`` (mean ``base`` at opp ~ U(0,1))."""
+    return rng.random(opp.size) < np.clip(base * 2.0 * opp * enforcement_mult, 0.0, 1.0)

@@ -1,0 +1,75 @@
+"""C2 cooperation (core network, socialisation and combination).
+
+Pairs on value-chain and alliance ties interact with probability ``meet x trust``. It is a
+barter (Cowan and Jonard 2004): it happens only when each side is ahead of the other in some
+domain by more than ``margin``, so both gain. Each side learns tacit knowledge
+``rate x inside x trust x absorb(T_other - T_own, alpha)`` and explicit knowledge at the same
+rate times the IT multiplier. A partner who turns opportunistic (draw on ``opp``, less under
+contract enforcement) gives nothing and trust falls; a successful exchange raises trust.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+
+from clusterlearn.model.channels import register
+from clusterlearn.model.channels._common import betrays, scatter_add
+from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
+from clusterlearn.model.context import StepContext
+from clusterlearn.model.kernel import absorb
+from clusterlearn.model.state import State
+
+
+class CooperationParams(ChannelParams):
+    rate: float = Field(0.08, ge=0.0, le=1.0, description="beta of cooperation")
+    meet: float = Field(0.5, ge=0.0, le=1.0, description="meeting probability at full trust")
+    margin: float = Field(0.0, ge=0.0, description="lead needed in a domain to count as ahead")
+
+
+@register
+class Cooperation(Channel):
+    name = "cooperation"
+    code = "C2"
+    network = "core"
+    seci = "S+C"
+    motive = "coordination"
+    Params = CooperationParams
+
+    def apply(
+        self, state: State, params: ChannelParams, ctx: StepContext, rng: np.random.Generator
+    ) -> ChannelOutput:
+        assert isinstance(params, CooperationParams)
+        out = ChannelOutput.zero(state.n, state.D)
+        lay = state.value_chain
+        if not params.enabled or params.rate == 0.0 or lay.m == 0:
+            return out
+        active = np.flatnonzero(rng.random(lay.m) < params.meet * lay.trust)
+        a, b = lay.i[active], lay.j[active]
+        diff = state.T[a] - state.T[b]
+        barter = (diff > params.margin).any(axis=1) & (diff < -params.margin).any(axis=1)
+        active, a, b = active[barter], a[barter], b[barter]
+        sc = ctx.scenario
+        enf = ctx.env.mult("contract_enforcement", "betrayal")
+        cheat_a = betrays(rng, state.opp[a], sc.trust.betrayal, enf)
+        cheat_b = betrays(rng, state.opp[b], sc.trust.betrayal, enf)
+        tr = lay.trust[active]
+        it = ctx.env.mult("it_infrastructure", "explicit")
+        # a learns from b unless b cheats, and the other way round.
+        sa = params.rate * state.inside[a] * tr * ~cheat_b
+        sb = params.rate * state.inside[b] * tr * ~cheat_a
+        al_a, al_b = ctx.alpha[a][:, None], ctx.alpha[b][:, None]
+        gT_a = sa[:, None] * absorb(state.T[b] - state.T[a], al_a)
+        gT_b = sb[:, None] * absorb(state.T[a] - state.T[b], al_b)
+        gE_a = (sa * it)[:, None] * absorb(state.E[b] - state.E[a], al_a)
+        gE_b = (sb * it)[:, None] * absorb(state.E[a] - state.E[b], al_b)
+        idx = np.concatenate([a, b])
+        out.dT = scatter_add(state.n, idx, np.concatenate([gT_a, gT_b]))
+        out.dE = scatter_add(state.n, idx, np.concatenate([gE_a, gE_b]))
+        cheat = cheat_a | cheat_b
+        new_trust = tr.copy()
+        new_trust[~cheat] += sc.trust.eta_up * (1.0 - new_trust[~cheat])
+        new_trust[cheat] -= sc.trust.eta_down * new_trust[cheat]
+        out.trust_layer, out.trust_edge, out.trust_value = "value_chain", active, new_trust
+        out.used_edge = active
+        return out

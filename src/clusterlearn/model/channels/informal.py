@@ -1,0 +1,63 @@
+"""C1 informal exchange (core network, socialisation).
+
+Each firm talks to one social neighbour per step, chosen with weight ``trust x prox`` (the
+region as Nonaka's shared "ba"). Tacit knowledge flows toward the learner:
+``dT = rate x inside x culture x trust x absorb(T_j - T_i, alpha_i)``. An opportunistic partner
+(probability ``betrayal x 2 opp_j``, less under contract enforcement) shares nothing and trust
+falls by ``eta_down``; a useful meeting raises trust by ``eta_up (1 - trust)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+
+from clusterlearn.model.channels import register
+from clusterlearn.model.channels._common import betrays, entry_proximity, pick_partner, scatter_add
+from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
+from clusterlearn.model.context import StepContext
+from clusterlearn.model.kernel import absorb
+from clusterlearn.model.state import State
+
+
+class InformalParams(ChannelParams):
+    rate: float = Field(0.10, ge=0.0, le=1.0, description="beta of informal exchange")
+
+
+@register
+class Informal(Channel):
+    name = "informal"
+    code = "C1"
+    network = "core"
+    seci = "S"
+    motive = "spillover"
+    Params = InformalParams
+
+    def apply(
+        self, state: State, params: ChannelParams, ctx: StepContext, rng: np.random.Generator
+    ) -> ChannelOutput:
+        out = ChannelOutput.zero(state.n, state.D)
+        if not params.enabled or params.rate == 0.0 or state.social.m == 0:
+            return out
+        lay = state.social
+        csr = lay.csr(state.n)
+        weight = lay.trust[csr.edge] * entry_proximity(state, csr, ctx.scenario.geography.ell)
+        i, j, e = pick_partner(state, lay, weight, rng)
+        sc = ctx.scenario
+        cheat = betrays(rng, state.opp[j], sc.trust.betrayal, ctx.env.mult("contract_enforcement", "betrayal"))
+        scale = (
+            params.rate
+            * ctx.env.mult("culture", "informal")
+            * state.inside[i]
+            * lay.trust[e]
+            * ~cheat
+        )
+        gain = scale[:, None] * absorb(state.T[j] - state.T[i], ctx.alpha[i][:, None])
+        out.dT = scatter_add(state.n, i, gain)
+        useful = gain.sum(axis=1) > 0
+        new_trust = lay.trust[e].copy()
+        new_trust[useful] += sc.trust.eta_up * (1.0 - new_trust[useful])
+        new_trust[cheat] -= sc.trust.eta_down * new_trust[cheat]
+        out.trust_layer, out.trust_edge, out.trust_value = "social", e, new_trust
+        out.used_edge = e
+        return out

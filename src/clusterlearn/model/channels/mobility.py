@@ -1,0 +1,82 @@
+"""C3 labour mobility (core network, socialisation).
+
+Each skilled worker leaves with probability ``mobility x labour flexibility`` (a firm keeps at
+least one worker). The new employer is drawn by attractiveness (``size x capability``) and
+accepted with probability ``prox`` (up to ``tries`` draws; a mover who finds no nearby
+employer stays). The mover carries tacit knowledge: the employer gains
+``rate x culture x absorb(T_src - T_dst, alpha_dst)``, the source loses ``loss / workers_src``
+of its tacit knowledge per leaver, and the move creates a social tie between the two firms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+
+from clusterlearn.model.channels import register
+from clusterlearn.model.channels._common import scatter_add
+from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams, TieChange
+from clusterlearn.model.context import StepContext
+from clusterlearn.model.kernel import absorb
+from clusterlearn.model.state import State
+
+
+class MobilityParams(ChannelParams):
+    rate: float = Field(0.15, ge=0.0, le=1.0, description="beta: knowledge a mover brings")
+    mobility: float = Field(0.02, ge=0.0, le=1.0, description="per-worker leaving probability per step")
+    loss: float = Field(0.2, ge=0.0, le=1.0, description="share of tacit knowledge a worker embodies")
+    tries: int = Field(3, ge=1, le=20, description="employer draws before a mover gives up")
+
+
+@register
+class Mobility(Channel):
+    name = "mobility"
+    code = "C3"
+    network = "core"
+    seci = "S"
+    in_cluster = True
+    source_loses = True
+    motive = "spillover"
+    Params = MobilityParams
+
+    def apply(
+        self, state: State, params: ChannelParams, ctx: StepContext, rng: np.random.Generator
+    ) -> ChannelOutput:
+        assert isinstance(params, MobilityParams)
+        out = ChannelOutput.zero(state.n, state.D)
+        n = state.n
+        if not params.enabled or n < 2:
+            return out
+        p = min(1.0, params.mobility * ctx.env.mult("labour_flexibility", "mobility"))
+        leavers = rng.binomial(np.maximum(state.workers - 1, 0), p)
+        src = np.repeat(np.arange(n, dtype=np.int64), leavers)
+        dst = np.full(src.size, -1, dtype=np.int64)
+        attract = state.size * np.maximum(ctx.c, 1e-12)
+        cw = np.cumsum(attract)
+        ell = ctx.scenario.geography.ell
+        todo = np.arange(src.size)
+        for _ in range(params.tries):  # a few rejection rounds over movers, vectorised
+            if todo.size == 0:
+                break
+            cand = np.minimum(np.searchsorted(cw, rng.random(todo.size) * cw[-1], side="right"), n - 1)
+            s = src[todo]
+            prox = np.exp(-np.hypot(state.x[s] - state.x[cand], state.y[s] - state.y[cand]) / ell)
+            ok = (cand != s) & (rng.random(todo.size) < prox)
+            dst[todo[ok]] = cand[ok]
+            todo = todo[~ok]
+        moved = dst >= 0
+        src, dst = src[moved], dst[moved]
+        workers = np.bincount(dst, minlength=n) - np.bincount(src, minlength=n)
+        out.workers = workers.astype(np.int64)
+        if src.size == 0:
+            return out
+        scale = params.rate * ctx.env.mult("culture", "mobility_absorb")
+        gain = scale * absorb(state.T[src] - state.T[dst], ctx.alpha[dst][:, None])
+        out.dT = scatter_add(n, dst, gain)
+        if params.rate > 0:
+            share = params.loss * np.bincount(src, minlength=n) / np.maximum(state.workers, 1)
+            out.lossT = np.minimum(share, 0.5)[:, None] * state.T
+        out.new_ties.append(
+            TieChange("social", src, dst, np.full(src.size, ctx.scenario.trust.new_tie))
+        )
+        return out

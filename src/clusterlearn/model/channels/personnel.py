@@ -1,0 +1,49 @@
+"""A2 personnel flow to firms (auxiliary network, socialisation).
+
+Firms tied to a university or research institute hire a graduate or researcher with
+probability ``hire`` per tie per step. The hire brings tacit knowledge at the institution's
+level, ``rate x absorb(K - T_i, alpha_i)``, and adds a skilled worker to the firm.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+
+from clusterlearn.model.channels import register
+from clusterlearn.model.channels._common import scatter_add
+from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
+from clusterlearn.model.context import StepContext
+from clusterlearn.model.kernel import absorb
+from clusterlearn.model.state import UNIVERSITY, State
+
+
+class PersonnelParams(ChannelParams):
+    rate: float = Field(0.1, ge=0.0, le=1.0, description="beta: knowledge a hire brings")
+    hire: float = Field(0.03, ge=0.0, le=1.0, description="hiring probability per university tie per step")
+
+
+@register
+class Personnel(Channel):
+    name = "personnel"
+    code = "A2"
+    network = "auxiliary"
+    seci = "S"
+    motive = "resource"
+    Params = PersonnelParams
+
+    def apply(
+        self, state: State, params: ChannelParams, ctx: StepContext, rng: np.random.Generator
+    ) -> ChannelOutput:
+        assert isinstance(params, PersonnelParams)
+        out = ChannelOutput.zero(state.n, state.D)
+        aux = state.auxiliary
+        if not params.enabled or aux.m == 0:
+            return out
+        hit = (state.inst_type[aux.other] == UNIVERSITY) & (rng.random(aux.m) < params.hire)
+        f, k = aux.firm[hit], aux.other[hit]
+        out.workers = np.bincount(f, minlength=state.n).astype(np.int64)
+        if params.rate > 0:
+            gain = params.rate * absorb(state.inst_K[k] - state.T[f], ctx.alpha[f][:, None])
+            out.dT = scatter_add(state.n, f, gain)
+        return out

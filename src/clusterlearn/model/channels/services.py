@@ -1,0 +1,69 @@
+"""A5 technical/management services and the technology market (auxiliary, combination).
+
+Services: firms tied to a service centre ask for help with probability
+``request x public services``; the centre passes codified knowledge,
+``rate x absorb(K - E_i, alpha_i)``. Market: any firm may buy codified knowledge with
+probability ``buy x tech market / (1 + price)``, where the price ``price0 x gap x (price
+multiplier)`` grows with the firm's gap to the market's level. No trust is needed, and what
+the market sells is packaged to the buyer's level: the gap bought is at most ``alpha_i``, so the
+cognitive-distance penalty of the kernel does not bite. That is how a neutral market lowers
+entry barriers for laggards and entrants.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+
+from clusterlearn.model.channels import register
+from clusterlearn.model.channels._common import scatter_add
+from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
+from clusterlearn.model.context import StepContext
+from clusterlearn.model.kernel import absorb
+from clusterlearn.model.state import SERVICE, State
+
+
+class ServicesParams(ChannelParams):
+    rate: float = Field(0.05, ge=0.0, le=1.0, description="beta of services and market purchases")
+    request: float = Field(0.15, ge=0.0, le=1.0, description="service request probability per tie")
+    buy: float = Field(0.05, ge=0.0, le=1.0, description="purchase probability at zero price")
+    price0: float = Field(0.2, ge=0.0, le=100.0, description="price per unit of mean gap")
+
+
+@register
+class Services(Channel):
+    name = "services"
+    code = "A5"
+    network = "auxiliary"
+    seci = "C"
+    motive = "resource"
+    Params = ServicesParams
+
+    def apply(
+        self, state: State, params: ChannelParams, ctx: StepContext, rng: np.random.Generator
+    ) -> ChannelOutput:
+        assert isinstance(params, ServicesParams)
+        out = ChannelOutput.zero(state.n, state.D)
+        if not params.enabled:
+            return out
+        n = state.n
+        aux = state.auxiliary
+        p_req = min(1.0, params.request * ctx.env.mult("public_services", "services"))
+        hit = (state.inst_type[aux.other] == SERVICE) & (rng.random(aux.m) < p_req)
+        f, k = aux.firm[hit], aux.other[hit]
+        gain = params.rate * absorb(state.inst_K[k] - state.E[f], ctx.alpha[f][:, None])
+        dE = scatter_add(n, f, gain)
+        ins = ctx.scenario.institutions
+        lag = state.G_history[max(0, len(state.G_history) - 1 - ins.lag)]
+        market = ins.market_level * lag
+        gap = np.maximum(market[None, :] - state.E, 0.0)
+        price = params.price0 * ctx.env.mult("tech_market", "price") * gap.mean(axis=1)
+        p_buy = params.buy * ctx.env.mult("tech_market", "market") / (1.0 + price)
+        buyers = rng.random(n) < np.clip(p_buy, 0.0, 1.0)
+        al = ctx.alpha[buyers][:, None]
+        dE[buyers] += params.rate * absorb(np.minimum(gap[buyers], al), al)
+        out.dE = dE
+        spend = np.zeros(n)
+        spend[buyers] = price[buyers]
+        out.spend = spend
+        return out

@@ -1,0 +1,229 @@
+"""The step: channels and processes composed in a fixed, documented order.
+
+One step ``t`` (a quarter) does, in order:
+
+1. interventions in force at ``t`` are applied to the parameters;
+2. the global frontier grows by ``g`` and institutions follow it with their lag;
+3. capability ``c``, absorptive capacity ``alpha``, social capital ``sc`` and position are
+   computed once (channels see them as at the start of the step);
+4. every ``decide_every`` steps, firms choose their learning mode (section 5);
+5. the channels run in registry order (C1-C5, A1-A5, X1); each sees the state left by the
+   previous one and its output is applied at once (sequential operator splitting);
+6. SECI conversions inside firms: externalisation, then internalisation;
+7. innovation, and diffusion tracking of earlier innovations;
+8. trust drifts toward the baseline;
+9. spin-offs enter; every ``update_every`` steps the networks update (buffered ties merged,
+   closure, decay, value-chain and exterior ties); firms grow, upgrade and exit;
+10. the outcomes are recorded.
+
+Every channel and process draws from its own stream, spawned from one
+:class:`numpy.random.SeedSequence`, so switching a channel off leaves the others' draws
+unchanged (common random numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from clusterlearn.model.channels import Channel, ChannelOutput, channels
+from clusterlearn.model.context import StepContext, default_generator, make_context
+from clusterlearn.model.init import initial_state, institution_knowledge
+from clusterlearn.model.metrics import Snapshot, average_clustering, collect
+from clusterlearn.model.processes import decision, dynamics, innovation, network, seci, trust
+from clusterlearn.model.state import State
+
+if TYPE_CHECKING:
+    from clusterlearn.result import Result
+    from clusterlearn.scenario import Scenario
+
+PROCESS_STREAMS = ("init", "network", "innovation", "dynamics")
+SECI = ("socialisation", "externalisation", "combination", "internalisation")
+
+
+def stream_names() -> list[str]:
+    """Names of the random streams, in spawn order (processes, then channels by registry)."""
+    return [*PROCESS_STREAMS, *(c.name for c in channels())]
+
+
+def apply_interventions(base: Scenario, t: int) -> Scenario:
+    """The scenario in force at step ``t``: each intervention phased in over its ramp."""
+    if not base.interventions:
+        return base
+    current = base
+    for iv in sorted(base.interventions, key=lambda iv: iv.at):
+        if t < iv.at:
+            continue
+        frac = min(1.0, (t - iv.at + 1) / (iv.ramp + 1))
+        changes: dict[str, Any] = {}
+        for key, target in iv.set.items():
+            start = current.get(key)
+            if isinstance(target, bool) or isinstance(start, bool) or frac >= 1.0:
+                changes[key] = target
+            else:
+                value = start + (target - start) * frac
+                changes[key] = round(value) if isinstance(start, int) else value
+        current = current.with_overrides(changes)
+    return current
+
+
+class Simulation:
+    """A run in progress: step it, read its state, and turn it into a :class:`Result`.
+
+    Most users call :func:`clusterlearn.simulate`; the CLI steps a ``Simulation`` itself to
+    show progress and to keep a partial result when interrupted.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        rng: int | np.random.SeedSequence | np.random.Generator | None = None,
+        record_every: int | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.seed = default_generator(rng)
+        names = stream_names()
+        self.streams = {
+            name: np.random.default_rng(child)
+            for name, child in zip(names, self.seed.spawn(len(names)), strict=True)
+        }
+        self.channels: list[Channel] = [cls() for cls in channels()]
+        self.state: State = initial_state(scenario, self.streams["init"], len(self.channels))
+        self.record_every = record_every
+        self.metric_rows: list[dict[str, float]] = []
+        self.flow_rows: list[dict[str, float]] = []
+        self.panel_frames: list[Any] = []
+        self.current = apply_interventions(scenario, 0)
+        self._clustering = average_clustering(self.state)
+        self._record(counters={}, flows=dict.fromkeys(self.flow_columns(), 0.0))
+
+    # --- bookkeeping ----------------------------------------------------------------------
+    def flow_columns(self) -> list[str]:
+        return [c.code for c in self.channels] + list(SECI)
+
+    def _record(self, counters: dict[str, float], flows: dict[str, float]) -> None:
+        st = self.state
+        ctx = make_context(self.current, st.t)
+        c = st.capability()
+        counters = {**counters, "clustering": self._clustering}
+        row = {"step": float(st.t), **collect(Snapshot(state=st, c=c, sc=st.social_capital(), counters=counters))}
+        self.metric_rows.append(row)
+        self.flow_rows.append({"step": float(st.t), **flows})
+        if self.record_every and st.t % self.record_every == 0:
+            from clusterlearn.result import firm_table
+
+            frame = firm_table(st, ctx, centralities=False)
+            frame.insert(0, "step", st.t)
+            self.panel_frames.append(frame)
+
+    def _context(self) -> StepContext:
+        st = self.state
+        ctx = make_context(self.current, st.t)
+        ln = self.current.learning
+        ctx.c = st.capability()
+        ctx.alpha = ln.alpha0 + ln.alpha_k * ctx.c + ln.alpha_r * st.rnd + st.alpha_bonus
+        ctx.sc = st.social_capital()
+        return ctx
+
+    # --- the step -------------------------------------------------------------------------
+    def step(self) -> None:
+        """Advance the simulation by one step (see the module docstring for the order)."""
+        st = self.state
+        t = st.t
+        self.current = apply_interventions(self.scenario, t)
+        sc = self.current
+        st.G = st.G + sc.frontier.g
+        st.G_history.append(st.G.copy())
+        if len(st.G_history) > sc.institutions.lag + 2:
+            del st.G_history[0 : len(st.G_history) - sc.institutions.lag - 2]
+        institution_knowledge(st, sc)
+
+        ctx = self._context()
+        if t % sc.decision.decide_every == 0:
+            decision.decide(st, ctx)
+        cost_in, cost_out = decision.costs(st, ctx)
+        saving = np.maximum(cost_out - cost_in, 0.0)
+
+        flows = dict.fromkeys(self.flow_columns(), 0.0)
+        fresh = np.zeros((st.n, len(self.channels)))
+        decay = 0.5 ** (1.0 / sc.innovation.window)
+        for k, ch in enumerate(self.channels):
+            params = sc.channel_params(ch.name)
+            out = ch.apply(st, params, ctx, self.streams[ch.name])
+            got = self._apply(out, ch)
+            fresh[:, k] = got
+            flows[ch.code] = out.tacit_flow + out.explicit_flow
+            flows["socialisation"] += out.tacit_flow
+            flows["combination"] += out.explicit_flow
+            if ch.in_cluster:
+                st.motive_tc += saving * got
+            if out.births is not None:
+                inherited_T = float(out.births["T"].sum())
+                inherited_E = float(out.births["E"].sum())
+                flows[ch.code] += inherited_T + inherited_E
+                flows["socialisation"] += inherited_T
+                flows["combination"] += inherited_E
+        st.gain += fresh
+        st.recent = np.maximum(st.recent * decay, (fresh > 1e-12).astype(np.float64))
+
+        ext, internal = seci.convert(st, ctx)
+        flows["externalisation"] = ext
+        flows["internalisation"] = internal
+
+        counters: dict[str, float] = {}
+        counters["innovations"] = innovation.innovate(st, ctx, self.streams["innovation"])
+        trust.drift(st, ctx)
+
+        counters["entries"] = dynamics.enter(st, ctx, st.pending_births, st.pending_ties)
+        st.t = t + 1
+        if st.t % sc.networks.update_every == 0:
+            stats = network.update(st, ctx, self.streams["network"], st.pending_ties)
+            counters.update(stats)
+            self._clustering = average_clustering(st)
+        res = dynamics.evolve(st, ctx, self.streams["dynamics"])
+        counters["upgrades"], counters["exits"] = res["upgrades"], res["exits"]
+        times = innovation.track_diffusion(st, ctx)
+        counters["diffused"] = float(len(times))
+        counters["diffusion_time"] = float(np.mean(times)) if times else float("nan")
+        self._record(counters, flows)
+
+    def _apply(self, out: ChannelOutput, ch: Channel) -> np.ndarray:
+        """Apply a channel's output to the state; returns each firm's knowledge gained."""
+        st = self.state
+        st.T += out.dT
+        st.E += out.dE
+        if out.lossT is not None and ch.source_loses:
+            st.T -= out.lossT
+            np.maximum(st.T, 0.0, out=st.T)
+        if out.workers is not None:
+            st.workers += out.workers
+            np.maximum(st.workers, 1, out=st.workers)
+        if out.alpha_bonus is not None:
+            st.alpha_bonus += out.alpha_bonus
+        if out.trust_edge is not None and out.trust_value is not None and out.trust_edge.size:
+            lay = st.layer(out.trust_layer)
+            lay.trust[out.trust_edge] = np.clip(out.trust_value, 0.0, 1.0)
+        if out.used_edge is not None and out.used_edge.size:
+            st.layer(out.trust_layer).last_used[out.used_edge] = st.t
+        st.pending_ties.extend(t for t in out.new_ties if t.a.size)
+        if out.births is not None:
+            st.pending_births.append(out.births)
+        if out.spend is not None:
+            st.spend += out.spend
+        if out.pool is not None:
+            st.pool = out.pool
+        return out.dT.sum(axis=1) + out.dE.sum(axis=1)
+
+    # --- running --------------------------------------------------------------------------
+    def run(self, steps: int, callback: Callable[[Simulation], None] | None = None) -> None:
+        for _ in range(steps):
+            self.step()
+            if callback is not None:
+                callback(self)
+
+    def result(self, partial: bool = False) -> Result:
+        from clusterlearn.result import Result
+
+        return Result.from_simulation(self, partial=partial)

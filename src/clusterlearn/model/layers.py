@@ -1,0 +1,225 @@
+"""Tie layers stored as edge arrays, with a cached CSR view for neighbour sampling.
+
+A firm-firm layer holds each undirected tie once (``i < j``) with its trust and the step it
+was last used. Channels that need neighbours per firm use :meth:`TieLayer.csr`, a directed
+view built once per structural change (ties added or removed, firms removed), not per step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+
+
+@dataclass
+class TieChange:
+    """Ties to create in one firm-firm layer (buffered until the next network update)."""
+
+    layer: str
+    a: IntArray
+    b: IntArray
+    trust: FloatArray
+
+
+@dataclass
+class CSR:
+    """Directed neighbour view of an undirected layer.
+
+    ``nbr[indptr[i]:indptr[i+1]]`` are the neighbours of firm ``i`` and ``edge`` the index of
+    the undirected tie behind each entry (so trust is read live from the layer).
+    """
+
+    indptr: IntArray
+    nbr: IntArray
+    edge: IntArray
+    src: IntArray
+
+    @property
+    def degree(self) -> IntArray:
+        return np.diff(self.indptr)
+
+
+@dataclass
+class TieLayer:
+    """An undirected firm-firm layer with trust on every tie."""
+
+    i: IntArray
+    j: IntArray
+    trust: FloatArray
+    last_used: IntArray
+    kind: NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    _csr: CSR | None = field(default=None, repr=False)
+    _csr_n: int = field(default=-1, repr=False)
+
+    @classmethod
+    def empty(cls) -> TieLayer:
+        z = np.zeros(0, dtype=np.int64)
+        return cls(z, z.copy(), np.zeros(0), z.copy(), np.zeros(0, dtype=np.int8))
+
+    @classmethod
+    def from_pairs(
+        cls,
+        a: IntArray,
+        b: IntArray,
+        trust: FloatArray,
+        t: int = 0,
+        kind: NDArray[np.int8] | None = None,
+    ) -> TieLayer:
+        """Build a layer from possibly repeated, unordered pairs (self-loops dropped)."""
+        layer = cls.empty()
+        layer.add(a, b, trust, t, kind)
+        return layer
+
+    @property
+    def m(self) -> int:
+        return int(self.i.shape[0])
+
+    def keys(self, n: int) -> IntArray:
+        return self.i * np.int64(n) + self.j
+
+    def add(
+        self,
+        a: IntArray,
+        b: IntArray,
+        trust: FloatArray,
+        t: int,
+        kind: NDArray[np.int8] | None = None,
+        n: int | None = None,
+    ) -> int:
+        """Add ties; a tie already present keeps the higher trust. Returns ties created."""
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        trust = np.broadcast_to(np.asarray(trust, dtype=np.float64), a.shape)
+        k = np.zeros(a.shape, dtype=np.int8) if kind is None else np.broadcast_to(kind, a.shape)
+        keep = a != b
+        lo = np.minimum(a, b)[keep]
+        hi = np.maximum(a, b)[keep]
+        if lo.size == 0:
+            return 0
+        nn = int(max(n or 0, hi.max() + 1, (self.j.max() + 1) if self.m else 0))
+        before = self.m
+        all_i = np.concatenate([self.i, lo])
+        all_j = np.concatenate([self.j, hi])
+        all_t = np.concatenate([self.trust, trust[keep]])
+        all_u = np.concatenate([self.last_used, np.full(lo.size, t, dtype=np.int64)])
+        all_k = np.concatenate([self.kind, k[keep]])
+        key = all_i * np.int64(nn) + all_j
+        # Highest trust first within a key, so np.unique's first index keeps it.
+        order = np.lexsort((-all_t, key))
+        _, first = np.unique(key[order], return_index=True)
+        sel = np.sort(order[first])
+        self.i, self.j = all_i[sel], all_j[sel]
+        self.trust, self.last_used, self.kind = all_t[sel], all_u[sel], all_k[sel]
+        self._csr = None
+        return self.m - before
+
+    def keep(self, mask: NDArray[np.bool_]) -> None:
+        """Keep only the ties where ``mask`` is true."""
+        self.i, self.j = self.i[mask], self.j[mask]
+        self.trust, self.last_used, self.kind = self.trust[mask], self.last_used[mask], self.kind[mask]
+        self._csr = None
+
+    def remap(self, new_index: IntArray) -> None:
+        """Renumber firms after removals; ``new_index[old] = -1`` drops a firm's ties."""
+        a, b = new_index[self.i], new_index[self.j]
+        ok = (a >= 0) & (b >= 0)
+        self.keep(ok)
+        self.i, self.j = a[ok], b[ok]
+        self._csr = None
+
+    def csr(self, n: int) -> CSR:
+        """The directed neighbour view for ``n`` firms (cached until the structure changes)."""
+        if self._csr is not None and self._csr_n == n:
+            return self._csr
+        src = np.concatenate([self.i, self.j])
+        dst = np.concatenate([self.j, self.i])
+        edge = np.concatenate([np.arange(self.m), np.arange(self.m)])
+        order = np.argsort(src, kind="stable")
+        src, dst, edge = src[order], dst[order], edge[order]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+        self._csr = CSR(indptr=indptr, nbr=dst, edge=edge, src=src)
+        self._csr_n = n
+        return self._csr
+
+    def degree(self, n: int) -> IntArray:
+        return np.bincount(self.i, minlength=n) + np.bincount(self.j, minlength=n)
+
+    def find(self, a: IntArray, b: IntArray, n: int) -> IntArray:
+        """Index of the tie between each pair, or -1 where there is none."""
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        keys = self.keys(n)
+        q = lo * np.int64(n) + hi
+        pos = np.searchsorted(keys, q)
+        pos = np.minimum(pos, max(self.m - 1, 0))
+        found = (self.m > 0) & (keys[pos] == q) if self.m else np.zeros(q.shape, dtype=bool)
+        return np.where(found, pos, -1).astype(np.int64)
+
+
+@dataclass
+class BipartiteLayer:
+    """Ties from firms to other actors (institutions, outside partners)."""
+
+    firm: IntArray
+    other: IntArray
+
+    @classmethod
+    def empty(cls) -> BipartiteLayer:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+    @property
+    def m(self) -> int:
+        return int(self.firm.shape[0])
+
+    def count(self, n: int) -> IntArray:
+        return np.bincount(self.firm, minlength=n).astype(np.int64)
+
+    def add(self, firm: IntArray, other: IntArray, n_other: int) -> None:
+        f = np.concatenate([self.firm, np.asarray(firm, dtype=np.int64)])
+        o = np.concatenate([self.other, np.asarray(other, dtype=np.int64)])
+        key = f * np.int64(max(n_other, 1)) + o
+        _, first = np.unique(key, return_index=True)
+        self.firm, self.other = f[first], o[first]
+
+    def keep(self, mask: NDArray[np.bool_]) -> None:
+        self.firm, self.other = self.firm[mask], self.other[mask]
+
+    def remap(self, new_index: IntArray) -> None:
+        f = new_index[self.firm]
+        ok = f >= 0
+        self.firm, self.other = f[ok], self.other[ok]
+
+
+def sample_by_weight(csr: CSR, weight: FloatArray, u: FloatArray) -> IntArray:
+    """Draw one neighbour entry per firm with probability proportional to ``weight``.
+
+    Parameters
+    ----------
+    csr : CSR
+        Neighbour view; ``weight`` is aligned with ``csr.nbr``.
+    weight : numpy.ndarray
+        Non-negative weight per directed entry.
+    u : numpy.ndarray
+        One uniform draw per firm (length ``n``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Position in ``csr.nbr`` chosen for each firm, or -1 where the firm has no neighbour
+        of positive weight.
+    """
+    n = csr.indptr.shape[0] - 1
+    if csr.nbr.size == 0:
+        return np.full(n, -1, dtype=np.int64)
+    cw = np.cumsum(weight)
+    start = np.concatenate([[0.0], cw])[csr.indptr[:-1]]
+    end = np.concatenate([[0.0], cw])[csr.indptr[1:]]
+    total = end - start
+    pos = np.searchsorted(cw, start + u * total, side="right")
+    pos = np.clip(pos, csr.indptr[:-1], np.maximum(csr.indptr[1:] - 1, csr.indptr[:-1]))
+    return np.where(total > 0, pos, -1).astype(np.int64)

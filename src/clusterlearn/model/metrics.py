@@ -1,0 +1,187 @@
+"""Outcomes recorded every step (MODEL.md section 7), as a registry of named reporters.
+
+Each reporter is a vectorised function of a :class:`Snapshot` (the state after the step and
+the step's counters) returning one number. ``METRICS`` is ordered: it is the column order of
+``Result.metrics``. Add an outcome by adding one reporter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from clusterlearn.model.state import State
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass
+class Snapshot:
+    state: State
+    c: FloatArray
+    sc: FloatArray
+    counters: dict[str, float] = field(default_factory=dict)
+    _cache: dict[str, object] = field(default_factory=dict)
+
+    def frontier_rel(self) -> FloatArray:
+        if "grel" not in self._cache:
+            self._cache["grel"] = self.state.frontier_relevant()
+        out = self._cache["grel"]
+        assert isinstance(out, np.ndarray)
+        return out
+
+    def knowledge_degree(self) -> NDArray[np.int64]:
+        if "kdeg" not in self._cache:
+            n = self.state.n
+            self._cache["kdeg"] = self.state.social.degree(n) + self.state.value_chain.degree(n)
+        out = self._cache["kdeg"]
+        assert isinstance(out, np.ndarray)
+        return out
+
+    def position(self) -> FloatArray:
+        if "pos" not in self._cache:
+            self._cache["pos"] = self.state.position(self.c)
+        out = self._cache["pos"]
+        assert isinstance(out, np.ndarray)
+        return out
+
+
+def gini(x: FloatArray) -> float:
+    """Gini coefficient of non-negative values (0 = equal)."""
+    if x.size == 0 or x.sum() <= 0:
+        return 0.0
+    s = np.sort(x)
+    n = s.size
+    return float((2.0 * np.arange(1, n + 1) - n - 1) @ s / (n * s.sum()))
+
+
+def gatekeepers(state: State, kdeg: NDArray[np.int64] | None = None) -> NDArray[np.bool_]:
+    """Firms with many in-cluster knowledge ties (degree at or above the 75th percentile,
+    and at least 2) and at least one exterior tie (Giuliani and Bell 2005)."""
+    n = state.n
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    kdeg = state.social.degree(n) + state.value_chain.degree(n) if kdeg is None else kdeg
+    thr = max(2.0, float(np.percentile(kdeg, 75)))
+    return (kdeg >= thr) & (state.exterior.count(n) > 0)
+
+
+def _q(p: float) -> Callable[[Snapshot], float]:
+    return lambda s: float(np.percentile(s.c, p)) if s.c.size else float("nan")
+
+
+def _inside_quintile(k: int) -> Callable[[Snapshot], float]:
+    def f(s: Snapshot) -> float:
+        pos = s.position()
+        sel = (pos >= k / 5) & ((pos < (k + 1) / 5) if k < 4 else (pos <= 1.0))
+        return float(s.state.inside[sel].mean()) if sel.any() else float("nan")
+
+    return f
+
+
+def _mean_or_nan(x: FloatArray) -> float:
+    return float(x.mean()) if x.size else float("nan")
+
+
+METRICS: dict[str, Callable[[Snapshot], float]] = {
+    "population": lambda s: float(s.state.n),
+    "entries": lambda s: s.counters.get("entries", 0.0),
+    "exits": lambda s: s.counters.get("exits", 0.0),
+    "mean_capability": lambda s: _mean_or_nan(s.c),
+    "median_capability": _q(50),
+    "p10_capability": _q(10),
+    "p90_capability": _q(90),
+    "max_capability": lambda s: float(s.c.max()) if s.c.size else float("nan"),
+    "var_capability": lambda s: float(s.c.var()) if s.c.size else float("nan"),
+    "gini_capability": lambda s: gini(s.c),
+    "frontier": lambda s: _mean_or_nan(s.frontier_rel()),
+    "catch_up": lambda s: float(s.c.mean() / s.frontier_rel().mean()) if s.c.size else float("nan"),
+    "mean_inside": lambda s: _mean_or_nan(s.state.inside),
+    **{f"inside_q{k + 1}": _inside_quintile(k) for k in range(5)},
+    "mean_trust": lambda s: _mean_or_nan(
+        np.concatenate([s.state.social.trust, s.state.value_chain.trust])
+    ),
+    "mean_trust_social": lambda s: _mean_or_nan(s.state.social.trust),
+    "mean_trust_value_chain": lambda s: _mean_or_nan(s.state.value_chain.trust),
+    "mean_social_capital": lambda s: _mean_or_nan(s.sc),
+    "social_ties": lambda s: float(s.state.social.m),
+    "value_chain_ties": lambda s: float(s.state.value_chain.m),
+    "density": lambda s: 2.0 * s.state.social.m / max(s.state.n * (s.state.n - 1), 1),
+    "clustering": lambda s: s.counters.get("clustering", float("nan")),
+    "exterior_ties": lambda s: float(s.state.exterior.m),
+    "gatekeepers": lambda s: float(gatekeepers(s.state, s.knowledge_degree()).sum()),
+    "industrial_level": lambda s: float(
+        np.average(s.state.stage, weights=s.state.v[s.state.stage] * s.state.size)
+    )
+    if s.state.n
+    else float("nan"),
+    "upgrades": lambda s: s.counters.get("upgrades", 0.0),
+    "output": lambda s: float((s.state.size * s.state.v[s.state.stage] * s.c).sum()),
+    "innovations": lambda s: s.counters.get("innovations", 0.0),
+    "diffusion_time": lambda s: s.counters.get("diffusion_time", float("nan")),
+    "innovations_diffused": lambda s: s.counters.get("diffused", 0.0),
+    "labour_pool": lambda s: float(s.state.labour_pool),
+}
+
+DESCRIPTIONS: dict[str, str] = {
+    "population": "number of firms",
+    "entries": "spin-offs entering this step",
+    "exits": "firms exiting this step",
+    "mean_capability": "mean capability c = w[stage] . T",
+    "median_capability": "median capability",
+    "p10_capability": "10th percentile of capability",
+    "p90_capability": "90th percentile of capability",
+    "max_capability": "the cluster's best capability",
+    "var_capability": "variance of capability",
+    "gini_capability": "Gini coefficient of capability",
+    "frontier": "mean stage-relevant global frontier w[stage] . G",
+    "catch_up": "catch-up index: mean c / mean w[stage] . G",
+    "mean_inside": "mean in-cluster share of learning effort",
+    "inside_q1": "mean inside share, lowest position quintile",
+    "inside_q2": "mean inside share, 2nd position quintile",
+    "inside_q3": "mean inside share, 3rd position quintile",
+    "inside_q4": "mean inside share, 4th position quintile",
+    "inside_q5": "mean inside share, highest position quintile",
+    "mean_trust": "mean trust over social and value-chain ties",
+    "mean_trust_social": "mean trust on social ties",
+    "mean_trust_value_chain": "mean trust on value-chain ties",
+    "mean_social_capital": "mean social capital sc",
+    "social_ties": "number of social ties",
+    "value_chain_ties": "number of value-chain ties",
+    "density": "density of the social layer",
+    "clustering": "average local clustering of the social layer (updated with the network)",
+    "exterior_ties": "number of exterior ties",
+    "gatekeepers": "firms with many in-cluster knowledge ties and exterior ties",
+    "industrial_level": "value-added-weighted mean stage",
+    "upgrades": "firms upgrading a stage this step",
+    "output": "regional output: sum of size x v[stage] x c",
+    "innovations": "innovations this step",
+    "diffusion_time": "mean diffusion time of innovations that diffused this step",
+    "innovations_diffused": "innovations that diffused this step",
+    "labour_pool": "skilled workers without a firm",
+}
+
+
+def average_clustering(state: State) -> float:
+    """Average local clustering of the social layer, by sparse triangle counting."""
+    import scipy.sparse as sp
+
+    n = state.n
+    lay = state.social
+    if n < 3 or lay.m == 0:
+        return 0.0
+    a = sp.coo_matrix(
+        (np.ones(2 * lay.m), (np.r_[lay.i, lay.j], np.r_[lay.j, lay.i])), shape=(n, n)
+    ).tocsr()
+    tri = np.asarray((a @ a).multiply(a).sum(axis=1)).ravel() / 2.0
+    deg = np.asarray(a.sum(axis=1)).ravel()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        local = np.where(deg > 1, 2.0 * tri / (deg * (deg - 1)), 0.0)
+    return float(local.mean())
+
+
+def collect(snap: Snapshot) -> dict[str, float]:
+    return {name: f(snap) for name, f in METRICS.items()}

@@ -1,0 +1,81 @@
+"""Firm dynamics: entry by spin-offs, size growth, upgrading and exit.
+
+* Entry: spin-offs drawn by C4 are appended, each with a trusted social tie to its parent.
+* Size: ``size *= 1 + size_growth x (r_i - 1)``, with ``r_i`` the firm's revenue per unit of
+  size (``v[stage] x c``) relative to the cluster mean (``revenue = size x v[stage] x c``).
+* Upgrading: a firm whose capability in the next stage's domains ``w[s+1] . T`` reaches
+  ``upgrade_ratio`` times the median capability of that stage's firms moves up with
+  probability ``upgrade_rate`` per step.
+* Exit: a firm older than ``exit_grace`` whose capability stays below ``exit_share`` of the
+  cluster median for ``exit_patience`` steps leaves; its workers join the labour pool.
+* Hiring: a share ``hire_rate`` of the pool is hired each step, by firms in proportion to size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from clusterlearn.model.layers import TieChange
+from clusterlearn.model.context import StepContext
+from clusterlearn.model.state import State
+
+
+def enter(state: State, ctx: StepContext, births: list[dict[str, np.ndarray]], pending: list[TieChange]) -> int:
+    """Append spin-offs; returns the number of entries."""
+    made = 0
+    for b in births:
+        parent_index = b.pop("parent_index")
+        new = state.append_firms(b)
+        pending.append(
+            TieChange("social", parent_index, new, np.full(new.size, ctx.scenario.trust.spinoff))
+        )
+        made += new.size
+    births.clear()
+    return made
+
+
+def evolve(state: State, ctx: StepContext, rng: np.random.Generator) -> dict[str, int]:
+    """Size growth, upgrading, exit and hiring; returns counts of upgrades and exits."""
+    dyn = ctx.scenario.dynamics
+    n = state.n
+    u_up = rng.random(n)
+    if not dyn.enabled or n == 0:
+        return {"upgrades": 0, "exits": 0}
+    c = state.capability()
+    prod = state.v[state.stage] * c
+    rel = prod / max(float(prod.mean()), 1e-12)
+    state.size *= np.clip(1.0 + dyn.size_growth * (rel - 1.0), 0.5, 1.5)
+    np.maximum(state.size, 0.1, out=state.size)
+
+    upgrades = 0
+    if state.S > 1:
+        med = np.zeros(state.S)
+        for s in range(state.S):  # a loop over stages
+            members = state.stage == s
+            med[s] = np.median(c[members]) if members.any() else np.inf
+        nxt = np.minimum(state.stage + 1, state.S - 1)
+        can = (state.stage < state.S - 1) & (state.capability_at(nxt) >= dyn.upgrade_ratio * med[nxt])
+        go = can & (u_up < dyn.upgrade_rate)
+        state.stage = np.where(go, nxt, state.stage)
+        upgrades = int(go.sum())
+
+    median = float(np.median(c))
+    behind = c < dyn.exit_share * median
+    state.behind = np.where(behind, state.behind + 1, 0)
+    gone = (state.behind >= dyn.exit_patience) & (state.t - state.born >= dyn.exit_grace)
+    exits = int(gone.sum())
+    if exits and exits < n:
+        state.labour_pool += int(state.workers[gone].sum())
+        state.remove_firms(gone)
+    else:
+        exits = 0
+
+    if state.labour_pool > 0 and state.n > 0:
+        hired = int(np.floor(dyn.hire_rate * state.labour_pool + rng.random()))
+        hired = min(hired, state.labour_pool)
+        if hired:
+            cw = np.cumsum(state.size)
+            who = np.minimum(np.searchsorted(cw, rng.random(hired) * cw[-1], side="right"), state.n - 1)
+            state.workers += np.bincount(who, minlength=state.n)
+            state.labour_pool -= hired
+    return {"upgrades": upgrades, "exits": exits}

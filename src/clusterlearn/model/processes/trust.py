@@ -1,0 +1,18 @@
+"""Trust dynamics on firm-firm ties.
+
+Success and betrayal are applied by the channels where they happen (C1, C2, A4); every step
+all trust drifts toward the social baseline: ``trust += drift x (trust0_eff - trust)``, where
+``trust0_eff = trust0`` shifted by cluster agents, contract enforcement and culture.
+"""
+
+from __future__ import annotations
+
+from clusterlearn.model.context import StepContext
+from clusterlearn.model.state import State
+
+
+def drift(state: State, ctx: StepContext) -> None:
+    rate = ctx.scenario.trust.drift
+    for lay in (state.social, state.value_chain):
+        if lay.m:
+            lay.trust += rate * (ctx.trust0 - lay.trust)
