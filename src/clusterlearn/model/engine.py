@@ -12,8 +12,10 @@ One step ``t`` (a quarter) does, in order:
 6. SECI conversions inside firms: externalisation, then internalisation;
 7. innovation, and diffusion tracking of earlier innovations;
 8. trust drifts toward the baseline;
-9. spin-offs enter; every ``update_every`` steps the networks update (buffered ties merged,
-   closure, decay, value-chain and exterior ties); firms grow, upgrade and exit;
+9. firms grow and upgrade; every ``update_every`` steps the population and the networks
+   change together: spin-offs drawn since the last update enter, the networks update
+   (buffered ties merged, closure, decay, value-chain and exterior ties) and firms that
+   stayed behind exit;
 10. the outcomes are recorded.
 
 Every channel and process draws from its own stream, spawned from one
@@ -31,6 +33,7 @@ import numpy as np
 from clusterlearn.model.channels import Channel, ChannelOutput, channels
 from clusterlearn.model.context import StepContext, default_generator, make_context
 from clusterlearn.model.init import initial_state, institution_knowledge
+from clusterlearn.model.layers import scatter_rows
 from clusterlearn.model.metrics import Snapshot, average_clustering, collect
 from clusterlearn.model.processes import decision, dynamics, innovation, network, seci, trust
 from clusterlearn.model.state import State
@@ -106,9 +109,12 @@ class Simulation:
     def _record(self, counters: dict[str, float], flows: dict[str, float]) -> None:
         st = self.state
         ctx = make_context(self.current, st.t)
-        c = st.capability()
+        # The state does not change between this record and the next step's start, so the
+        # next step reuses these (see _context).
+        c, sc = st.capability(), st.social_capital()
+        self._derived = (st.t, st.n, c, sc)
         counters = {**counters, "clustering": self._clustering}
-        row = {"step": float(st.t), **collect(Snapshot(state=st, c=c, sc=st.social_capital(), counters=counters))}
+        row = {"step": float(st.t), **collect(Snapshot(state=st, c=c, sc=sc, counters=counters))}
         self.metric_rows.append(row)
         self.flow_rows.append({"step": float(st.t), **flows})
         if self.record_every and st.t % self.record_every == 0:
@@ -122,9 +128,12 @@ class Simulation:
         st = self.state
         ctx = make_context(self.current, st.t)
         ln = self.current.learning
-        ctx.c = st.capability()
+        cached = getattr(self, "_derived", None)
+        if cached is not None and cached[0] == st.t and cached[1] == st.n:
+            ctx.c, ctx.sc = cached[2], cached[3]
+        else:
+            ctx.c, ctx.sc = st.capability(), st.social_capital()
         ctx.alpha = ln.alpha0 + ln.alpha_k * ctx.c + ln.alpha_r * st.rnd + st.alpha_bonus
-        ctx.sc = st.social_capital()
         return ctx
 
     # --- the step -------------------------------------------------------------------------
@@ -134,13 +143,12 @@ class Simulation:
         t = st.t
         self.current = apply_interventions(self.scenario, t)
         sc = self.current
+        ctx = self._context()  # derived quantities first: the frontier moves below
         st.G = st.G + sc.frontier.g
         st.G_history.append(st.G.copy())
         if len(st.G_history) > sc.institutions.lag + 2:
             del st.G_history[0 : len(st.G_history) - sc.institutions.lag - 2]
         institution_knowledge(st, sc)
-
-        ctx = self._context()
         if t % sc.decision.decide_every == 0:
             decision.decide(st, ctx)
         cost_in, cost_out = decision.costs(st, ctx)
@@ -166,7 +174,7 @@ class Simulation:
                 flows["socialisation"] += inherited_T
                 flows["combination"] += inherited_E
         st.gain += fresh
-        st.recent = np.maximum(st.recent * decay, (fresh > 1e-12).astype(np.float64))
+        np.maximum(st.recent * decay, fresh > 1e-12, out=st.recent)
 
         ext, internal = seci.convert(st, ctx)
         flows["externalisation"] = ext
@@ -175,15 +183,17 @@ class Simulation:
         counters: dict[str, float] = {}
         counters["innovations"] = innovation.innovate(st, ctx, self.streams["innovation"])
         trust.drift(st, ctx)
-
-        counters["entries"] = dynamics.enter(st, ctx, st.pending_births, st.pending_ties)
-        st.t = t + 1
-        if st.t % sc.networks.update_every == 0:
-            stats = network.update(st, ctx, self.streams["network"], st.pending_ties)
-            counters.update(stats)
-            self._clustering = average_clustering(st)
         res = dynamics.evolve(st, ctx, self.streams["dynamics"])
-        counters["upgrades"], counters["exits"] = res["upgrades"], res["exits"]
+        counters["upgrades"] = res["upgrades"]
+        st.t = t + 1
+        counters["entries"] = counters["exits"] = 0
+        if st.t % sc.networks.update_every == 0:
+            # Population and structure change together, once per update, so that the
+            # neighbour views of the layers are rebuilt once, not every step.
+            counters["entries"] = dynamics.enter(st, ctx, st.pending_births, st.pending_ties)
+            counters.update(network.update(st, ctx, self.streams["network"], st.pending_ties))
+            counters["exits"] = dynamics.leave(st, ctx)
+            self._clustering = average_clustering(st)
         times = innovation.track_diffusion(st, ctx)
         counters["diffused"] = float(len(times))
         counters["diffusion_time"] = float(np.mean(times)) if times else float("nan")
@@ -192,8 +202,13 @@ class Simulation:
     def _apply(self, out: ChannelOutput, ch: Channel) -> np.ndarray:
         """Apply a channel's output to the state; returns each firm's knowledge gained."""
         st = self.state
-        st.T += out.dT
-        st.E += out.dE
+        for target, part in ((st.T, out.dT), (st.E, out.dE)):
+            if part is None or part.size == 0:
+                continue
+            if out.rows is None:
+                target += part
+            else:
+                scatter_rows(target, out.rows, part)
         if out.lossT is not None and ch.source_loses:
             st.T -= out.lossT
             np.maximum(st.T, 0.0, out=st.T)
@@ -214,7 +229,7 @@ class Simulation:
             st.spend += out.spend
         if out.pool is not None:
             st.pool = out.pool
-        return out.dT.sum(axis=1) + out.dE.sum(axis=1)
+        return out.gained(st.n)
 
     # --- running --------------------------------------------------------------------------
     def run(self, steps: int, callback: Callable[[Simulation], None] | None = None) -> None:

@@ -39,5 +39,8 @@ def absorb(gap: FloatArray | float, alpha: FloatArray | float) -> FloatArray:
     """
     x = np.maximum(np.asarray(gap, dtype=np.float64), 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = x * np.exp(-x / alpha)
+        out = np.asarray(np.divide(x, alpha), dtype=np.float64)
+        np.negative(out, out=out)
+        np.exp(out, out=out)
+        out *= x  # in place: this kernel runs on firms x domains arrays in every channel
     return np.asarray(out, dtype=np.float64)

@@ -55,6 +55,8 @@ class TieLayer:
     kind: NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
     _csr: CSR | None = field(default=None, repr=False)
     _csr_n: int = field(default=-1, repr=False)
+    _prox: FloatArray | None = field(default=None, repr=False)
+    _prox_ell: float = field(default=-1.0, repr=False)
 
     @classmethod
     def empty(cls) -> TieLayer:
@@ -102,21 +104,31 @@ class TieLayer:
         if lo.size == 0:
             return 0
         nn = int(max(n or 0, hi.max() + 1, (self.j.max() + 1) if self.m else 0))
-        before = self.m
-        all_i = np.concatenate([self.i, lo])
-        all_j = np.concatenate([self.j, hi])
-        all_t = np.concatenate([self.trust, trust[keep]])
-        all_u = np.concatenate([self.last_used, np.full(lo.size, t, dtype=np.int64)])
-        all_k = np.concatenate([self.kind, k[keep]])
-        key = all_i * np.int64(nn) + all_j
-        # Highest trust first within a key, so np.unique's first index keeps it.
-        order = np.lexsort((-all_t, key))
-        _, first = np.unique(key[order], return_index=True)
-        sel = np.sort(order[first])
-        self.i, self.j = all_i[sel], all_j[sel]
-        self.trust, self.last_used, self.kind = all_t[sel], all_u[sel], all_k[sel]
+        tr, kd = trust[keep], k[keep]
+        # New pairs: keep one per key, the highest trust.
+        key = lo * np.int64(nn) + hi
+        order = np.lexsort((-tr, key))
+        key, first = np.unique(key[order], return_index=True)
+        sel = order[first]
+        lo, hi, tr, kd = lo[sel], hi[sel], tr[sel], kd[sel]
+        # Existing ties (sorted by key) keep the higher trust; the rest are inserted in order,
+        # which costs O(m) instead of re-sorting the whole layer.
+        old = self.keys(nn)
+        pos = np.searchsorted(old, key)
+        hit = pos < old.size
+        hit[hit] = old[pos[hit]] == key[hit]
+        if hit.any():
+            p = pos[hit]
+            self.trust[p] = np.maximum(self.trust[p], tr[hit])
+        ins = ~hit
+        where = pos[ins]
+        self.i = np.insert(self.i, where, lo[ins])
+        self.j = np.insert(self.j, where, hi[ins])
+        self.trust = np.insert(self.trust, where, tr[ins])
+        self.last_used = np.insert(self.last_used, where, np.full(int(ins.sum()), t, dtype=np.int64))
+        self.kind = np.insert(self.kind, where, kd[ins])
         self._csr = None
-        return self.m - before
+        return int(ins.sum())
 
     def keep(self, mask: NDArray[np.bool_]) -> None:
         """Keep only the ties where ``mask`` is true."""
@@ -136,16 +148,31 @@ class TieLayer:
         """The directed neighbour view for ``n`` firms (cached until the structure changes)."""
         if self._csr is not None and self._csr_n == n:
             return self._csr
+        # Counting sort by source firm (O(m + n)): the order within a firm follows edge order.
         src = np.concatenate([self.i, self.j])
         dst = np.concatenate([self.j, self.i])
         edge = np.concatenate([np.arange(self.m), np.arange(self.m)])
-        order = np.argsort(src, kind="stable")
-        src, dst, edge = src[order], dst[order], edge[order]
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+        order = _counting_order(src, indptr)
+        src, dst, edge = src[order], dst[order], edge[order]
         self._csr = CSR(indptr=indptr, nbr=dst, edge=edge, src=src)
         self._csr_n = n
+        self._prox = None
         return self._csr
+
+    def proximity(self, n: int, x: FloatArray, y: FloatArray, ell: float) -> FloatArray:
+        """``exp(-dist / ell)`` per directed entry of :meth:`csr`, cached with the view.
+
+        Firms do not move, so the cache stays valid until the structure or population changes.
+        """
+        csr = self.csr(n)
+        if self._prox is None or self._prox_ell != ell:
+            dx = x[csr.src] - x[csr.nbr]
+            dy = y[csr.src] - y[csr.nbr]
+            self._prox = np.exp(-np.sqrt(dx * dx + dy * dy) / ell)
+            self._prox_ell = ell
+        return self._prox
 
     def degree(self, n: int) -> IntArray:
         return np.bincount(self.i, minlength=n) + np.bincount(self.j, minlength=n)
@@ -195,6 +222,19 @@ class BipartiteLayer:
         self.firm, self.other = f[ok], self.other[ok]
 
 
+def _counting_order(src: IntArray, indptr: IntArray) -> IntArray:
+    """Stable order that groups entries by ``src`` (a counting sort; ``src`` in [0, n))."""
+    # numpy's stable sort is a radix sort for 16-bit keys: two LSD passes cover n < 2**32,
+    # about three times faster than a comparison sort of int64 keys.
+    n = indptr.size - 1
+    if n <= 2**16:
+        return np.argsort(src.astype(np.uint16), kind="stable")
+    if n <= 2**32:
+        first = np.argsort((src & 0xFFFF).astype(np.uint16), kind="stable")
+        return first[np.argsort((src[first] >> 16).astype(np.uint16), kind="stable")]
+    return np.argsort(src, kind="stable")
+
+
 def sample_by_weight(csr: CSR, weight: FloatArray, u: FloatArray) -> IntArray:
     """Draw one neighbour entry per firm with probability proportional to ``weight``.
 
@@ -223,3 +263,16 @@ def sample_by_weight(csr: CSR, weight: FloatArray, u: FloatArray) -> IntArray:
     pos = np.searchsorted(cw, start + u * total, side="right")
     pos = np.clip(pos, csr.indptr[:-1], np.maximum(csr.indptr[1:] - 1, csr.indptr[:-1]))
     return np.where(total > 0, pos, -1).astype(np.int64)
+
+
+def scatter_rows(target: FloatArray, rows: IntArray, values: FloatArray) -> None:
+    """``target[rows] += values`` where ``rows`` may repeat (repeats add up).
+
+    Uses the 1-D fast path of ``np.add.at`` on flat indices: about three times faster than
+    ``np.add.at`` with row indices on a 2-D array.
+    """
+    if rows.size == 0:
+        return
+    d = target.shape[1]
+    flat = (rows[:, None] * d + np.arange(d)).ravel()
+    np.add.at(target.reshape(-1), flat, values.ravel())

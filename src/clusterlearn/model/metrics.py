@@ -69,8 +69,20 @@ def gatekeepers(state: State, kdeg: NDArray[np.int64] | None = None) -> NDArray[
     return (kdeg >= thr) & (state.exterior.count(n) > 0)
 
 
+_QUANTILES = (10.0, 50.0, 90.0)
+
+
 def _q(p: float) -> Callable[[Snapshot], float]:
-    return lambda s: float(np.percentile(s.c, p)) if s.c.size else float("nan")
+    def f(s: Snapshot) -> float:
+        if not s.c.size:
+            return float("nan")
+        if "q" not in s._cache:
+            s._cache["q"] = np.percentile(s.c, _QUANTILES)  # one partition for all three
+        q = s._cache["q"]
+        assert isinstance(q, np.ndarray)
+        return float(q[_QUANTILES.index(p)])
+
+    return f
 
 
 def _inside_quintile(k: int) -> Callable[[Snapshot], float]:
@@ -165,14 +177,24 @@ DESCRIPTIONS: dict[str, str] = {
 }
 
 
+CLUSTERING_SAMPLE = 5000
+
+
 def average_clustering(state: State) -> float:
-    """Average local clustering of the social layer, by sparse triangle counting."""
+    """Average local clustering of the social layer.
+
+    Exact (sparse triangle counting) up to ``CLUSTERING_SAMPLE`` firms; above that, the mean
+    over an evenly spaced sample of that many firms (no random draw, so no stream is used),
+    whose standard error is about 0.005.
+    """
     import scipy.sparse as sp
 
     n = state.n
     lay = state.social
     if n < 3 or lay.m == 0:
         return 0.0
+    if n > CLUSTERING_SAMPLE:
+        return _sampled_clustering(state, np.linspace(0, n - 1, CLUSTERING_SAMPLE).astype(np.int64))
     a = sp.coo_matrix(
         (np.ones(2 * lay.m), (np.r_[lay.i, lay.j], np.r_[lay.j, lay.i])), shape=(n, n)
     ).tocsr()
@@ -185,3 +207,28 @@ def average_clustering(state: State) -> float:
 
 def collect(snap: Snapshot) -> dict[str, float]:
     return {name: f(snap) for name, f in METRICS.items()}
+
+
+def _sampled_clustering(state: State, nodes: NDArray[np.int64]) -> float:
+    """Mean local clustering of ``nodes``: every pair of a node's neighbours looked up."""
+    lay = state.social
+    csr = lay.csr(state.n)
+    deg = csr.degree[nodes]
+    keep = deg > 1
+    local = np.zeros(nodes.size)
+    owners, a_list, b_list = [], [], []
+    for d in np.unique(deg[keep]):  # a loop over distinct degrees, not firms
+        sel = np.flatnonzero(keep & (deg == d))
+        starts = csr.indptr[nodes[sel]]
+        nb = csr.nbr[starts[:, None] + np.arange(d)[None, :]]
+        ia, ib = np.triu_indices(int(d), k=1)
+        owners.append(np.repeat(sel, ia.size))
+        a_list.append(nb[:, ia].ravel())
+        b_list.append(nb[:, ib].ravel())
+    if owners:
+        own = np.concatenate(owners)
+        found = lay.find(np.concatenate(a_list), np.concatenate(b_list), state.n) >= 0
+        tri = np.bincount(own, weights=found, minlength=nodes.size)
+        pairs = deg * (deg - 1) / 2.0
+        local = np.where(keep, tri / np.maximum(pairs, 1), 0.0)
+    return float(local.mean())

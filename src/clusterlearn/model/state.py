@@ -109,21 +109,25 @@ class State:
     # --- derived quantities (cheap, recomputed where needed) ------------------------------
     def capability(self) -> FloatArray:
         """``c[i] = w[stage[i]] . T[i]``."""
-        return np.einsum("ij,ij->i", self.w[self.stage], self.T)
+        return self.capability_at(self.stage)
 
     def capability_at(self, stage: IntArray) -> FloatArray:
+        """Capability each firm would have in ``stage`` (one per firm)."""
+        # einsum, not T @ w.T: multi-threaded BLAS on this thin product stalls when the cores
+        # are shared (measured 30 ms instead of 2 ms per call at 100,000 firms).
         return np.einsum("ij,ij->i", self.w[stage], self.T)
 
     def frontier_relevant(self) -> FloatArray:
         """``w[stage[i]] . G``: the frontier as it matters to each firm."""
-        return self.w[self.stage] @ self.G
+        return (self.w @ self.G)[self.stage]
 
     def position(self, c: FloatArray | None = None) -> FloatArray:
         """Percentile rank of capability in the cluster, in [0, 1]."""
         c = self.capability() if c is None else c
         if c.size <= 1:
             return np.ones_like(c)
-        ranks = np.argsort(np.argsort(c, kind="stable"), kind="stable")
+        ranks = np.empty(c.size)
+        ranks[np.argsort(c, kind="stable")] = np.arange(c.size)
         return ranks / (c.size - 1)
 
     def social_capital(self) -> FloatArray:

@@ -5,16 +5,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from clusterlearn.model.layers import CSR, TieLayer, sample_by_weight
+from clusterlearn.model.layers import TieLayer, sample_by_weight
 from clusterlearn.model.state import State
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
-
-
-def entry_proximity(state: State, csr: CSR, ell: float) -> FloatArray:
-    """``exp(-dist / ell)`` for every directed entry of a CSR view."""
-    return np.exp(-np.hypot(state.x[csr.src] - state.x[csr.nbr], state.y[csr.src] - state.y[csr.nbr]) / ell)
 
 
 def pick_partner(
@@ -29,14 +24,6 @@ def pick_partner(
     learner = np.flatnonzero(pos >= 0)
     p = pos[learner]
     return learner, csr.nbr[p], csr.edge[p]
-
-
-def scatter_add(n: int, idx: IntArray, rows: FloatArray) -> FloatArray:
-    """Sum ``rows`` (k x D) into an ``n x D`` array at row indices ``idx`` (repeats add up)."""
-    out = np.zeros((n, rows.shape[1]))
-    if idx.size:
-        np.add.at(out, idx, rows)
-    return out
 
 
 def betrays(

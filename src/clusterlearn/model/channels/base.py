@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from clusterlearn.model.layers import TieChange
+from clusterlearn.model.layers import TieChange, scatter_rows
 
 if TYPE_CHECKING:
     from clusterlearn.model.context import StepContext
@@ -39,13 +39,17 @@ class ChannelParams(BaseModel):
 class ChannelOutput:
     """What a channel does in one step; the engine applies it.
 
-    ``dT`` and ``dE`` are gains (never negative). ``lossT`` is knowledge a source gives up
-    (only channels with ``source_loses = True`` may set it). ``trust_edge``/``trust_value``
-    set new trust values on existing ties of ``trust_layer``; ``new_ties`` creates ties.
+    ``dT`` and ``dE`` are gains (never negative), or None for no change: dense ``n x D``
+    arrays, or, when ``rows`` is given, one row per entry of ``rows`` (a firm may repeat; its
+    rows add up), so that a channel touching few firms costs little. ``lossT`` is dense tacit
+    knowledge a source gives up (only channels with ``source_loses = True`` may set it).
+    ``trust_edge``/``trust_value`` set new trust on existing ties of ``trust_layer``;
+    ``used_edge`` marks ties used this step; ``new_ties`` creates ties; ``births`` are new firms.
     """
 
-    dT: FloatArray
-    dE: FloatArray
+    dT: FloatArray | None = None
+    dE: FloatArray | None = None
+    rows: IntArray | None = None
     lossT: FloatArray | None = None
     workers: IntArray | None = None
     alpha_bonus: FloatArray | None = None
@@ -58,17 +62,38 @@ class ChannelOutput:
     spend: FloatArray | None = None
     pool: FloatArray | None = None
 
-    @classmethod
-    def zero(cls, n: int, d: int) -> ChannelOutput:
-        return cls(dT=np.zeros((n, d)), dE=np.zeros((n, d)))
-
     @property
     def tacit_flow(self) -> float:
-        return float(self.dT.sum())
+        return float(self.dT.sum()) if self.dT is not None else 0.0
 
     @property
     def explicit_flow(self) -> float:
-        return float(self.dE.sum())
+        return float(self.dE.sum()) if self.dE is not None else 0.0
+
+    def dense(self, n: int, d: int) -> tuple[FloatArray, FloatArray]:
+        """``dT`` and ``dE`` as dense ``n x D`` arrays (for tests and inspection)."""
+        out = []
+        for part in (self.dT, self.dE):
+            full = np.zeros((n, d))
+            if part is not None:
+                if self.rows is None:
+                    full += part
+                else:
+                    scatter_rows(full, self.rows, part)
+            out.append(full)
+        return out[0], out[1]
+
+    def gained(self, n: int) -> FloatArray:
+        """Knowledge gained per firm (tacit plus explicit)."""
+        per_row: FloatArray | float = 0.0
+        for part in (self.dT, self.dE):
+            if part is not None:
+                per_row = per_row + part.sum(axis=1)
+        if isinstance(per_row, float):
+            return np.zeros(n)
+        if self.rows is None:
+            return per_row
+        return np.bincount(self.rows, weights=per_row, minlength=n)
 
 
 class Channel(ABC):

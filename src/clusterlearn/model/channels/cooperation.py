@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import Field
 
 from clusterlearn.model.channels import register
-from clusterlearn.model.channels._common import betrays, scatter_add
+from clusterlearn.model.channels._common import betrays
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
 from clusterlearn.model.kernel import absorb
@@ -40,7 +40,7 @@ class Cooperation(Channel):
         self, state: State, params: ChannelParams, ctx: StepContext, rng: np.random.Generator
     ) -> ChannelOutput:
         assert isinstance(params, CooperationParams)
-        out = ChannelOutput.zero(state.n, state.D)
+        out = ChannelOutput()
         lay = state.value_chain
         if not params.enabled or params.rate == 0.0 or lay.m == 0:
             return out
@@ -64,8 +64,9 @@ class Cooperation(Channel):
         gE_a = (sa * it)[:, None] * absorb(state.E[b] - state.E[a], al_a)
         gE_b = (sb * it)[:, None] * absorb(state.E[a] - state.E[b], al_b)
         idx = np.concatenate([a, b])
-        out.dT = scatter_add(state.n, idx, np.concatenate([gT_a, gT_b]))
-        out.dE = scatter_add(state.n, idx, np.concatenate([gE_a, gE_b]))
+        out.rows = idx
+        out.dT = np.concatenate([gT_a, gT_b])
+        out.dE = np.concatenate([gE_a, gE_b])
         cheat = cheat_a | cheat_b
         new_trust = tr.copy()
         new_trust[~cheat] += sc.trust.eta_up * (1.0 - new_trust[~cheat])

@@ -14,7 +14,6 @@ import numpy as np
 from pydantic import Field
 
 from clusterlearn.model.channels import register
-from clusterlearn.model.channels._common import scatter_add
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams, TieChange
 from clusterlearn.model.context import StepContext
 from clusterlearn.model.kernel import absorb
@@ -41,7 +40,7 @@ class Events(Channel):
         self, state: State, params: ChannelParams, ctx: StepContext, rng: np.random.Generator
     ) -> ChannelOutput:
         assert isinstance(params, EventsParams)
-        out = ChannelOutput.zero(state.n, state.D)
+        out = ChannelOutput()
         aux = state.auxiliary
         if not params.enabled or aux.m == 0:
             return out
@@ -64,7 +63,7 @@ class Events(Channel):
             return out
         gA = params.rate * absorb(state.E[b] - state.E[a], ctx.alpha[a][:, None])
         gB = params.rate * absorb(state.E[a] - state.E[b], ctx.alpha[b][:, None])
-        out.dE = scatter_add(state.n, np.concatenate([a, b]), np.concatenate([gA, gB]))
+        out.rows, out.dE = np.concatenate([a, b]), np.concatenate([gA, gB])
         tie = state.social.find(a, b, state.n)
         known = tie >= 0
         e = tie[known]

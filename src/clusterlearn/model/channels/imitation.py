@@ -12,7 +12,7 @@ import numpy as np
 from pydantic import Field
 
 from clusterlearn.model.channels import register
-from clusterlearn.model.channels._common import pick_partner, scatter_add
+from clusterlearn.model.channels._common import pick_partner
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
 from clusterlearn.model.kernel import absorb
@@ -35,7 +35,7 @@ class Imitation(Channel):
     def apply(
         self, state: State, params: ChannelParams, ctx: StepContext, rng: np.random.Generator
     ) -> ChannelOutput:
-        out = ChannelOutput.zero(state.n, state.D)
+        out = ChannelOutput()
         lay = state.competitor
         if not params.enabled or params.rate == 0.0 or lay.m == 0:
             return out
@@ -43,5 +43,5 @@ class Imitation(Channel):
         i, j, _ = pick_partner(state, lay, np.maximum(ctx.c[csr.nbr], 1e-12), rng)
         scale = params.rate * ctx.env.mult("ip_protection", "imitation") * state.inside[i]
         gain = scale[:, None] * absorb(state.E[j] - state.E[i], ctx.alpha[i][:, None])
-        out.dE = scatter_add(state.n, i, gain)
+        out.rows, out.dE = i, gain
         return out

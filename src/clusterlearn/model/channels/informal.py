@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import Field
 
 from clusterlearn.model.channels import register
-from clusterlearn.model.channels._common import betrays, entry_proximity, pick_partner, scatter_add
+from clusterlearn.model.channels._common import betrays, pick_partner
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
 from clusterlearn.model.kernel import absorb
@@ -36,12 +36,13 @@ class Informal(Channel):
     def apply(
         self, state: State, params: ChannelParams, ctx: StepContext, rng: np.random.Generator
     ) -> ChannelOutput:
-        out = ChannelOutput.zero(state.n, state.D)
+        out = ChannelOutput()
         if not params.enabled or params.rate == 0.0 or state.social.m == 0:
             return out
         lay = state.social
         csr = lay.csr(state.n)
-        weight = lay.trust[csr.edge] * entry_proximity(state, csr, ctx.scenario.geography.ell)
+        prox = lay.proximity(state.n, state.x, state.y, ctx.scenario.geography.ell)
+        weight = lay.trust[csr.edge] * prox
         i, j, e = pick_partner(state, lay, weight, rng)
         sc = ctx.scenario
         cheat = betrays(rng, state.opp[j], sc.trust.betrayal, ctx.env.mult("contract_enforcement", "betrayal"))
@@ -53,7 +54,7 @@ class Informal(Channel):
             * ~cheat
         )
         gain = scale[:, None] * absorb(state.T[j] - state.T[i], ctx.alpha[i][:, None])
-        out.dT = scatter_add(state.n, i, gain)
+        out.rows, out.dT = i, gain
         useful = gain.sum(axis=1) > 0
         new_trust = lay.trust[e].copy()
         new_trust[useful] += sc.trust.eta_up * (1.0 - new_trust[useful])

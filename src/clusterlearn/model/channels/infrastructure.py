@@ -37,7 +37,7 @@ class Infrastructure(Channel):
         self, state: State, params: ChannelParams, ctx: StepContext, rng: np.random.Generator
     ) -> ChannelOutput:
         assert isinstance(params, InfrastructureParams)
-        out = ChannelOutput.zero(state.n, state.D)
+        out = ChannelOutput()
         if not params.enabled or state.n == 0:
             return out
         contrib = rng.random(state.n) < np.clip(params.share * (0.5 + ctx.sc), 0, 1)

@@ -14,7 +14,6 @@ import numpy as np
 from pydantic import Field
 
 from clusterlearn.model.channels import register
-from clusterlearn.model.channels._common import scatter_add
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams, TieChange
 from clusterlearn.model.context import StepContext
 from clusterlearn.model.kernel import absorb
@@ -43,7 +42,7 @@ class Mobility(Channel):
         self, state: State, params: ChannelParams, ctx: StepContext, rng: np.random.Generator
     ) -> ChannelOutput:
         assert isinstance(params, MobilityParams)
-        out = ChannelOutput.zero(state.n, state.D)
+        out = ChannelOutput()
         n = state.n
         if not params.enabled or n < 2:
             return out
@@ -72,7 +71,7 @@ class Mobility(Channel):
             return out
         scale = params.rate * ctx.env.mult("culture", "mobility_absorb")
         gain = scale * absorb(state.T[src] - state.T[dst], ctx.alpha[dst][:, None])
-        out.dT = scatter_add(n, dst, gain)
+        out.rows, out.dT = dst, gain
         if params.rate > 0:
             share = params.loss * np.bincount(src, minlength=n) / np.maximum(state.workers, 1)
             out.lossT = np.minimum(share, 0.5)[:, None] * state.T

@@ -38,13 +38,15 @@ class Outward(Channel):
         self, state: State, params: ChannelParams, ctx: StepContext, rng: np.random.Generator
     ) -> ChannelOutput:
         assert isinstance(params, OutwardParams)
-        out = ChannelOutput.zero(state.n, state.D)
+        out = ChannelOutput()
         if not params.enabled or params.rate == 0.0 or state.n == 0:
             return out
         ties = state.exterior.count(state.n)
         access = 1.0 - np.exp(-ties / ctx.scenario.networks.exterior.half)
         scale = params.rate * (1.0 - state.inside) * access * ctx.env.mult("openness", "outward")
-        al = ctx.alpha[:, None]
-        out.dT = scale[:, None] * absorb(state.G[None, :] - state.T, al)
-        out.dE = (params.explicit * scale)[:, None] * absorb(state.G[None, :] - state.E, al)
+        who = np.flatnonzero(scale > 0)  # only firms with exterior ties and outward effort
+        scale, al = scale[who], ctx.alpha[who][:, None]
+        out.rows = who
+        out.dT = scale[:, None] * absorb(state.G[None, :] - state.T[who], al)
+        out.dE = (params.explicit * scale)[:, None] * absorb(state.G[None, :] - state.E[who], al)
         return out

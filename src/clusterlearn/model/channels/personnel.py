@@ -11,7 +11,6 @@ import numpy as np
 from pydantic import Field
 
 from clusterlearn.model.channels import register
-from clusterlearn.model.channels._common import scatter_add
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
 from clusterlearn.model.kernel import absorb
@@ -36,7 +35,7 @@ class Personnel(Channel):
         self, state: State, params: ChannelParams, ctx: StepContext, rng: np.random.Generator
     ) -> ChannelOutput:
         assert isinstance(params, PersonnelParams)
-        out = ChannelOutput.zero(state.n, state.D)
+        out = ChannelOutput()
         aux = state.auxiliary
         if not params.enabled or aux.m == 0:
             return out
@@ -45,5 +44,5 @@ class Personnel(Channel):
         out.workers = np.bincount(f, minlength=state.n).astype(np.int64)
         if params.rate > 0:
             gain = params.rate * absorb(state.inst_K[k] - state.T[f], ctx.alpha[f][:, None])
-            out.dT = scatter_add(state.n, f, gain)
+            out.rows, out.dT = f, gain
         return out

@@ -16,7 +16,6 @@ import numpy as np
 from pydantic import Field
 
 from clusterlearn.model.channels import register
-from clusterlearn.model.channels._common import scatter_add
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
 from clusterlearn.model.kernel import absorb
@@ -43,7 +42,7 @@ class Services(Channel):
         self, state: State, params: ChannelParams, ctx: StepContext, rng: np.random.Generator
     ) -> ChannelOutput:
         assert isinstance(params, ServicesParams)
-        out = ChannelOutput.zero(state.n, state.D)
+        out = ChannelOutput()
         if not params.enabled:
             return out
         n = state.n
@@ -52,17 +51,17 @@ class Services(Channel):
         hit = (state.inst_type[aux.other] == SERVICE) & (rng.random(aux.m) < p_req)
         f, k = aux.firm[hit], aux.other[hit]
         gain = params.rate * absorb(state.inst_K[k] - state.E[f], ctx.alpha[f][:, None])
-        dE = scatter_add(n, f, gain)
         ins = ctx.scenario.institutions
         lag = state.G_history[max(0, len(state.G_history) - 1 - ins.lag)]
         market = ins.market_level * lag
         gap = np.maximum(market[None, :] - state.E, 0.0)
         price = params.price0 * ctx.env.mult("tech_market", "price") * gap.mean(axis=1)
         p_buy = params.buy * ctx.env.mult("tech_market", "market") / (1.0 + price)
-        buyers = rng.random(n) < np.clip(p_buy, 0.0, 1.0)
+        buyers = np.flatnonzero(rng.random(n) < np.clip(p_buy, 0.0, 1.0))
         al = ctx.alpha[buyers][:, None]
-        dE[buyers] += params.rate * absorb(np.minimum(gap[buyers], al), al)
-        out.dE = dE
+        bought = params.rate * absorb(np.minimum(gap[buyers], al), al)
+        out.rows = np.concatenate([f, buyers])
+        out.dE = np.concatenate([gain, bought])
         spend = np.zeros(n)
         spend[buyers] = price[buyers]
         out.spend = spend

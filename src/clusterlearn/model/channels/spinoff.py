@@ -40,7 +40,7 @@ class Spinoff(Channel):
         self, state: State, params: ChannelParams, ctx: StepContext, rng: np.random.Generator
     ) -> ChannelOutput:
         assert isinstance(params, SpinoffParams)
-        out = ChannelOutput.zero(state.n, state.D)
+        out = ChannelOutput()
         n = state.n
         if not params.enabled or n == 0:
             return out

@@ -12,7 +12,6 @@ import numpy as np
 from pydantic import Field
 
 from clusterlearn.model.channels import register
-from clusterlearn.model.channels._common import scatter_add
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
 from clusterlearn.model.kernel import absorb
@@ -39,7 +38,7 @@ class Training(Channel):
         self, state: State, params: ChannelParams, ctx: StepContext, rng: np.random.Generator
     ) -> ChannelOutput:
         assert isinstance(params, TrainingParams)
-        out = ChannelOutput.zero(state.n, state.D)
+        out = ChannelOutput()
         aux = state.auxiliary
         if not params.enabled or aux.m == 0:
             return out
@@ -49,7 +48,7 @@ class Training(Channel):
         f, k = aux.firm[hit], aux.other[hit]
         if params.rate > 0:
             gain = params.rate * absorb(state.inst_K[k] - state.T[f], ctx.alpha[f][:, None])
-            out.dT = scatter_add(state.n, f, gain)
+            out.rows, out.dT = f, gain
         sessions = np.bincount(f, minlength=state.n)
         room = np.maximum(params.alpha_cap - state.alpha_bonus, 0.0)
         out.alpha_bonus = np.minimum(params.alpha_gain * sessions, room)

@@ -7,7 +7,8 @@
   ``upgrade_ratio`` times the median capability of that stage's firms moves up with
   probability ``upgrade_rate`` per step.
 * Exit: a firm older than ``exit_grace`` whose capability stays below ``exit_share`` of the
-  cluster median for ``exit_patience`` steps leaves; its workers join the labour pool.
+  cluster median for ``exit_patience`` steps leaves at the next network update; its workers
+  join the labour pool.
 * Hiring: a share ``hire_rate`` of the pool is hired each step, by firms in proportion to size.
 """
 
@@ -22,16 +23,14 @@ from clusterlearn.model.state import State
 
 def enter(state: State, ctx: StepContext, births: list[dict[str, np.ndarray]], pending: list[TieChange]) -> int:
     """Append spin-offs; returns the number of entries."""
-    made = 0
-    for b in births:
-        parent_index = b.pop("parent_index")
-        new = state.append_firms(b)
-        pending.append(
-            TieChange("social", parent_index, new, np.full(new.size, ctx.scenario.trust.spinoff))
-        )
-        made += new.size
+    if not births:
+        return 0
+    merged = {k: np.concatenate([b[k] for b in births]) for k in births[0]}
     births.clear()
-    return made
+    parent_index = merged.pop("parent_index")
+    new = state.append_firms(merged)
+    pending.append(TieChange("social", parent_index, new, np.full(new.size, ctx.scenario.trust.spinoff)))
+    return int(new.size)
 
 
 def evolve(state: State, ctx: StepContext, rng: np.random.Generator) -> dict[str, int]:
@@ -40,7 +39,7 @@ def evolve(state: State, ctx: StepContext, rng: np.random.Generator) -> dict[str
     n = state.n
     u_up = rng.random(n)
     if not dyn.enabled or n == 0:
-        return {"upgrades": 0, "exits": 0}
+        return {"upgrades": 0}
     c = state.capability()
     prod = state.v[state.stage] * c
     rel = prod / max(float(prod.mean()), 1e-12)
@@ -62,13 +61,6 @@ def evolve(state: State, ctx: StepContext, rng: np.random.Generator) -> dict[str
     median = float(np.median(c))
     behind = c < dyn.exit_share * median
     state.behind = np.where(behind, state.behind + 1, 0)
-    gone = (state.behind >= dyn.exit_patience) & (state.t - state.born >= dyn.exit_grace)
-    exits = int(gone.sum())
-    if exits and exits < n:
-        state.labour_pool += int(state.workers[gone].sum())
-        state.remove_firms(gone)
-    else:
-        exits = 0
 
     if state.labour_pool > 0 and state.n > 0:
         hired = int(np.floor(dyn.hire_rate * state.labour_pool + rng.random()))
@@ -78,4 +70,18 @@ def evolve(state: State, ctx: StepContext, rng: np.random.Generator) -> dict[str
             who = np.minimum(np.searchsorted(cw, rng.random(hired) * cw[-1], side="right"), state.n - 1)
             state.workers += np.bincount(who, minlength=state.n)
             state.labour_pool -= hired
-    return {"upgrades": upgrades, "exits": exits}
+    return {"upgrades": upgrades}
+
+
+def leave(state: State, ctx: StepContext) -> int:
+    """Remove firms that stayed behind too long; their workers join the labour pool."""
+    dyn = ctx.scenario.dynamics
+    if not dyn.enabled or state.n == 0:
+        return 0
+    gone = (state.behind >= dyn.exit_patience) & (state.t - state.born >= dyn.exit_grace)
+    exits = int(gone.sum())
+    if exits == 0 or exits >= state.n:
+        return 0
+    state.labour_pool += int(state.workers[gone].sum())
+    state.remove_firms(gone)
+    return exits

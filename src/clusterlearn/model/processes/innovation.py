@@ -54,7 +54,7 @@ def innovate(state: State, ctx: StepContext, rng: np.random.Generator) -> int:
         return 0
     cw = np.cumsum(state.w[state.stage[who]], axis=1)
     d = np.minimum((cw < rng.random(k)[:, None]).sum(axis=1), state.D - 1)
-    best = state.T[:, d].max(axis=0) if n else np.zeros(k)
+    best = state.T.max(axis=0)[d]
     base = np.maximum(state.T[who, d], 0.5 * best)
     size = inn.step * rng.exponential(1.0, k) * base
     before = state.T[who, d].copy()
