@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 BLOCK = re.compile(r"^```(python|bash)\n(.*?)^```", re.S | re.M)
 
 
@@ -56,7 +56,12 @@ def test_doc_examples_run(page: Path, tmp_path: Path) -> None:
                 exec(compile(code, where, "exec"), ns)
             else:
                 proc = subprocess.run(
-                    ["bash", "-e", "-c", code], cwd=work, env=env, capture_output=True, text=True, timeout=900
+                    ["bash", "-e", "-c", code],
+                    cwd=work,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=900,
                 )
                 assert proc.returncode == 0, f"{where} failed:\n{proc.stdout}\n{proc.stderr}"
     finally:

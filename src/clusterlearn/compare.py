@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from clusterlearn.model.context import default_generator
+from clusterlearn.model.context import children, default_generator
 from clusterlearn.result import Result
 from clusterlearn.scenario import Scenario
 from clusterlearn.simulate import simulate
@@ -88,7 +88,7 @@ def compare(
         raise ValueError(f"replications: expected a whole number >= 2, got {replications}")
     root = default_generator(rng)
     rows_a, rows_b = [], []
-    for child in root.spawn(replications):
+    for child in children(root, replications):
         rows_a.append(final_outcomes(simulate(scenario_a, steps=steps, rng=child)))
         rows_b.append(final_outcomes(simulate(scenario_b, steps=steps, rng=child)))
     a, b = pd.DataFrame(rows_a), pd.DataFrame(rows_b)

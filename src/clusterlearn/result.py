@@ -58,7 +58,9 @@ def _eigenvector(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return v / top if top > 0 else v
 
 
-def firm_table(state: State, ctx: StepContext, centralities: bool = True, seed: int = 0) -> pd.DataFrame:
+def firm_table(
+    state: State, ctx: StepContext, centralities: bool = True, seed: int = 0
+) -> pd.DataFrame:
     """One row per firm: every per-firm quantity, position, centralities and motive effects."""
     from clusterlearn.model.channels import channels
     from clusterlearn.model.processes.decision import costs
@@ -109,8 +111,11 @@ def firm_table(state: State, ctx: StepContext, centralities: bool = True, seed: 
     chans = channels()
     for k, ch in enumerate(chans):
         df[f"gain_{ch.code}"] = state.gain[:, k]
-    by_motive = {m: [k for k, ch in enumerate(chans) if ch.motive == m] for m in ("spillover", "coordination", "resource")}
-    cost_in, cost_out = costs(state, ctx)
+    by_motive = {
+        m: [k for k, ch in enumerate(chans) if ch.motive == m]
+        for m in ("spillover", "coordination", "resource")
+    }
+    cost_in, _ = costs(state, ctx)
     df["cost_in"] = cost_in
     df["motive_transaction_cost"] = state.motive_tc
     df["motive_resource"] = state.gain[:, by_motive["resource"]].sum(axis=1)
@@ -180,7 +185,9 @@ class Result:
             innov = pd.DataFrame({k: np.concatenate([r[k] for r in recs]) for k in recs[0]})
             innov = innov.sort_values("id").reset_index(drop=True)
         else:
-            innov = pd.DataFrame({k: pd.Series(dtype=float) for k in [*INNOV_FIELDS, "diffusion_time"]})
+            innov = pd.DataFrame(
+                {k: pd.Series(dtype=float) for k in [*INNOV_FIELDS, "diffusion_time"]}
+            )
         fid = st.firm_id
         edges = {
             name: pd.DataFrame(
@@ -192,7 +199,11 @@ class Result:
                     "alliance": lay.kind.astype(bool) if lay.kind.size == lay.m else False,
                 }
             )
-            for name, lay in (("social", st.social), ("value_chain", st.value_chain), ("competitor", st.competitor))
+            for name, lay in (
+                ("social", st.social),
+                ("value_chain", st.value_chain),
+                ("competitor", st.competitor),
+            )
         }
         edges["auxiliary"] = pd.DataFrame(
             {
@@ -203,7 +214,9 @@ class Result:
                 else np.array([], dtype=object),
             }
         )
-        edges["exterior"] = pd.DataFrame({"source": fid[st.exterior.firm], "partner": st.exterior.other})
+        edges["exterior"] = pd.DataFrame(
+            {"source": fid[st.exterior.firm], "partner": st.exterior.other}
+        )
         panel = pd.concat(sim.panel_frames, ignore_index=True) if sim.panel_frames else None
         return cls(
             metrics=pd.DataFrame(sim.metric_rows).astype({"step": "int64"}),
@@ -215,7 +228,11 @@ class Result:
             seed=int(sim.seed.entropy) if isinstance(sim.seed.entropy, int) else 0,
             panel=panel,
             partial=partial,
-            meta={"steps_done": st.t, "spawn_key": list(sim.seed.spawn_key), "versions": versions()},
+            meta={
+                "steps_done": st.t,
+                "spawn_key": list(sim.seed.spawn_key),
+                "versions": versions(),
+            },
         )
 
     # --- networks -------------------------------------------------------------------------
@@ -229,7 +246,9 @@ class Result:
         if layer not in LAYERS:
             raise ClusterlearnError(f"unknown layer {layer!r}; expected one of {', '.join(LAYERS)}")
         g = nx.Graph(layer=layer)
-        attrs = self.firms.set_index("firm_id")[["stage", "capability", "position", "x", "y", "gatekeeper", "inside"]]
+        attrs = self.firms.set_index("firm_id")[
+            ["stage", "capability", "position", "x", "y", "gatekeeper", "inside"]
+        ]
         g.add_nodes_from((int(k), {**v, "kind": "firm"}) for k, v in attrs.to_dict("index").items())
         if layer in ("social", "value_chain", "competitor", "knowledge"):
             names = ("social", "value_chain") if layer == "knowledge" else (layer,)
@@ -243,11 +262,15 @@ class Result:
             e = self.edges["auxiliary"]
             for k, typ in zip(e["institution"], e["type"], strict=True):
                 g.add_node(f"inst{k}", kind=str(typ))
-            g.add_edges_from((int(s), f"inst{k}") for s, k in zip(e["source"], e["institution"], strict=True))
+            g.add_edges_from(
+                (int(s), f"inst{k}") for s, k in zip(e["source"], e["institution"], strict=True)
+            )
         else:
             e = self.edges["exterior"]
             g.add_nodes_from((f"ext{p}", {"kind": "partner"}) for p in e["partner"].unique())
-            g.add_edges_from((int(s), f"ext{p}") for s, p in zip(e["source"], e["partner"], strict=True))
+            g.add_edges_from(
+                (int(s), f"ext{p}") for s, p in zip(e["source"], e["partner"], strict=True)
+            )
         return g
 
     # --- persistence ----------------------------------------------------------------------
@@ -255,7 +278,12 @@ class Result:
         """Write Parquet tables and ``manifest.json`` (scenario, seed, versions) to a folder."""
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
-        tables = {"metrics": self.metrics, "flows": self.flows, "firms": self.firms, "innovations": self.innovations}
+        tables = {
+            "metrics": self.metrics,
+            "flows": self.flows,
+            "firms": self.firms,
+            "innovations": self.innovations,
+        }
         if self.panel is not None:
             tables["panel"] = self.panel
         for name, e in self.edges.items():
@@ -291,10 +319,16 @@ class Result:
         except json.JSONDecodeError as exc:
             raise ClusterlearnError(f"{mf}: not valid JSON ({exc})") from None
         if manifest.get("format") != FORMAT:
-            raise ClusterlearnError(f"{mf}: unknown format {manifest.get('format')!r}, expected {FORMAT!r}")
+            raise ClusterlearnError(
+                f"{mf}: unknown format {manifest.get('format')!r}, expected {FORMAT!r}"
+            )
         tables = {name: pd.read_parquet(p / f"{name}.parquet") for name in manifest["tables"]}
         edges = {k.removeprefix("edges_"): v for k, v in tables.items() if k.startswith("edges_")}
-        meta = {k: v for k, v in manifest.items() if k not in ("format", "scenario", "seed", "partial", "tables")}
+        meta = {
+            k: v
+            for k, v in manifest.items()
+            if k not in ("format", "scenario", "seed", "partial", "tables")
+        }
         return cls(
             metrics=tables["metrics"],
             flows=tables["flows"],
@@ -307,6 +341,12 @@ class Result:
             partial=bool(manifest.get("partial", False)),
             meta=meta,
         )
+
+    def seed_sequence(self) -> np.random.SeedSequence:
+        """The root seed sequence of the run: ``simulate(scenario, rng=r.seed_sequence())``
+        replays it bit for bit (also for runs seeded with a spawned child sequence)."""
+        key = tuple(int(k) for k in self.meta.get("spawn_key", ()))
+        return np.random.SeedSequence(self.seed, spawn_key=key)
 
     def summary(self) -> dict[str, float]:
         """Headline numbers of the final step."""

@@ -34,7 +34,7 @@ EdgeInput = list[list[float]] | str
 
 
 class FirmsConfig(Section):
-    n: int = Field(300, ge=2, le=20_000_000, description="initial number of firms")
+    n: int = Field(300, ge=1, le=20_000_000, description="initial number of firms")
     domains: int = Field(6, ge=1, le=64, description="number of knowledge domains D")
     stages: int = Field(4, ge=1, le=12, description="value-chain stages S")
     tacit_low: float = Field(0.5, ge=0.0, description="initial tacit level, lower bound")
@@ -91,9 +91,14 @@ class SocialConfig(Section):
 
 class ValueChainConfig(Section):
     mean_degree: float = Field(2.0, ge=0.0, le=100.0, description="mean value-chain ties per firm")
-    alliance_share: float = Field(0.1, ge=0.0, le=1.0, description="share of ties that are alliances")
+    alliance_share: float = Field(
+        0.1, ge=0.0, le=1.0, description="share of ties that are alliances"
+    )
     form: float = Field(
-        0.05, ge=0.0, le=1.0, description="per-update chance a firm below mean degree seeks a partner"
+        0.05,
+        ge=0.0,
+        le=1.0,
+        description="per-update chance a firm below mean degree seeks a partner",
     )
     edges: EdgeInput | None = Field(None, description="given value-chain ties")
 
@@ -137,16 +142,22 @@ class TrustConfig(Section):
     eta_down: float = Field(0.3, ge=0.0, le=1.0, description="trust loss share on betrayal")
     drift: float = Field(0.01, ge=0.0, le=1.0, description="drift toward baseline per step")
     betrayal: float = Field(0.02, ge=0.0, le=1.0, description="base betrayal probability")
-    new_tie: float = Field(0.4, ge=0.0, le=1.0, description="trust on a new tie from mobility/events")
+    new_tie: float = Field(
+        0.4, ge=0.0, le=1.0, description="trust on a new tie from mobility/events"
+    )
     spinoff: float = Field(0.8, ge=0.0, le=1.0, description="trust on a parent-child spin-off tie")
 
 
 class LearningConfig(Section):
     alpha0: float = Field(0.5, gt=0.0, le=100.0, description="base absorptive capacity")
     alpha_k: float = Field(0.4, ge=0.0, le=100.0, description="capacity gain per unit capability")
-    alpha_r: float = Field(1.0, ge=0.0, le=100.0, description="capacity gain per unit R&D intensity")
+    alpha_r: float = Field(
+        1.0, ge=0.0, le=100.0, description="capacity gain per unit R&D intensity"
+    )
     eps: float = Field(0.05, ge=0.0, le=1.0, description="externalisation rate (tacit to explicit)")
-    iota: float = Field(0.05, ge=0.0, le=1.0, description="internalisation rate (explicit to tacit)")
+    iota: float = Field(
+        0.05, ge=0.0, le=1.0, description="internalisation rate (explicit to tacit)"
+    )
     codify: float = Field(1.0, ge=0.0, le=10.0, description="base codification propensity")
 
 
@@ -154,9 +165,13 @@ class DecisionConfig(Section):
     decide_every: int = Field(4, ge=1, le=1000, description="steps between learning-mode choices")
     cost_in0: float = Field(1.0, gt=0.0, description="unit cost of in-cluster learning")
     cost_out0: float = Field(2.0, gt=0.0, description="unit cost of outward learning")
-    sc_discount: float = Field(0.5, ge=0.0, le=1.0, description="cost saving at full social capital")
+    sc_discount: float = Field(
+        0.5, ge=0.0, le=1.0, description="cost saving at full social capital"
+    )
     temperature: float = Field(0.05, gt=0.0, le=100.0, description="logistic choice temperature")
-    initial_inside: float = Field(0.8, ge=0.0, le=1.0, description="inside share before the first choice")
+    initial_inside: float = Field(
+        0.8, ge=0.0, le=1.0, description="inside share before the first choice"
+    )
 
 
 class FrontierConfig(Section):
@@ -165,15 +180,21 @@ class FrontierConfig(Section):
 
 
 class InstitutionsConfig(Section):
-    universities: int = Field(1, ge=0, le=10_000, description="universities and research institutes")
+    universities: int = Field(
+        1, ge=0, le=10_000, description="universities and research institutes"
+    )
     training_centres: int = Field(2, ge=0, le=10_000, description="training centres")
-    service_centres: int = Field(1, ge=0, le=10_000, description="technical/management service centres")
+    service_centres: int = Field(
+        1, ge=0, le=10_000, description="technical/management service centres"
+    )
     cluster_agents: int = Field(1, ge=0, le=10_000, description="cluster agents (associations)")
     university_level: float = Field(0.8, ge=0.0, le=2.0, description="level as a share of G")
     training_level: float = Field(0.45, ge=0.0, le=2.0, description="level as a share of G")
     service_level: float = Field(0.55, ge=0.0, le=2.0, description="level as a share of G")
     agent_level: float = Field(0.4, ge=0.0, le=2.0, description="level as a share of G")
-    market_level: float = Field(0.7, ge=0.0, le=2.0, description="technology market level, share of G")
+    market_level: float = Field(
+        0.7, ge=0.0, le=2.0, description="technology market level, share of G"
+    )
     lag: int = Field(8, ge=0, le=1000, description="steps by which institutions trail the frontier")
 
 
@@ -183,24 +204,36 @@ class InnovationConfig(Section):
     chi: float = Field(0.15, ge=0.0, le=10.0, description="weight of inflow diversity")
     step: float = Field(0.25, ge=0.0, le=10.0, description="mean relative size of an innovation")
     window: int = Field(8, ge=1, le=1000, description="steps over which inflow diversity counts")
-    max_age: int = Field(200, ge=1, description="steps after which an undiffused innovation is censored")
+    max_age: int = Field(
+        200, ge=1, description="steps after which an undiffused innovation is censored"
+    )
 
 
 class DynamicsConfig(Section):
     enabled: bool = Field(True, description="switch size growth, upgrading and exit on or off")
-    size_growth: float = Field(0.02, ge=0.0, le=1.0, description="size response to relative revenue")
+    size_growth: float = Field(
+        0.02, ge=0.0, le=1.0, description="size response to relative revenue"
+    )
     upgrade_ratio: float = Field(1.0, gt=0.0, le=10.0, description="next-stage capability needed")
-    upgrade_rate: float = Field(0.05, ge=0.0, le=1.0, description="upgrade probability once eligible")
-    exit_share: float = Field(0.35, ge=0.0, le=1.0, description="behind = below this share of median c")
+    upgrade_rate: float = Field(
+        0.05, ge=0.0, le=1.0, description="upgrade probability once eligible"
+    )
+    exit_share: float = Field(
+        0.35, ge=0.0, le=1.0, description="behind = below this share of median c"
+    )
     exit_patience: int = Field(12, ge=1, description="steps behind before exit")
     exit_grace: int = Field(8, ge=0, description="steps of age before a firm can exit")
-    hire_rate: float = Field(0.25, ge=0.0, le=1.0, description="share of the labour pool hired per step")
+    hire_rate: float = Field(
+        0.25, ge=0.0, le=1.0, description="share of the labour pool hired per step"
+    )
 
 
 class EnvironmentConfig(Section):
     public_services: float = Field(0.5, ge=0.0, le=1.0, description="A1, A5 subsidy and reach")
     cluster_agents: float = Field(0.5, ge=0.0, le=1.0, description="A4 frequency, trust0")
-    it_infrastructure: float = Field(0.5, ge=0.0, le=1.0, description="A3, codification, C2 explicit")
+    it_infrastructure: float = Field(
+        0.5, ge=0.0, le=1.0, description="A3, codification, C2 explicit"
+    )
     ip_protection: float = Field(0.5, ge=0.0, le=1.0, description="C5 down, appropriability up")
     openness: float = Field(0.5, ge=0.0, le=1.0, description="X1 efficiency, outward cost down")
     labour_flexibility: float = Field(0.5, ge=0.0, le=1.0, description="C3 mobility rate")
@@ -303,7 +336,7 @@ class Scenario(Section):
         """Read a scenario from a TOML file; file paths inside it are resolved relative to it."""
         p = Path(path)
         if not p.exists():
-            raise ScenarioError([f"no such file (expected a scenario TOML file)"], str(p))
+            raise ScenarioError(["no such file (expected a scenario TOML file)"], str(p))
         if p.is_dir():
             raise ScenarioError(["is a folder, expected a scenario TOML file"], str(p))
         try:
@@ -326,7 +359,10 @@ class Scenario(Section):
         if not path.exists():
             names = presets()
             raise ScenarioError(
-                [f"unknown preset {name!r}{_did_you_mean(name, names)}; available: {', '.join(names)}"]
+                [
+                    f"unknown preset {name!r}{_did_you_mean(name, names)}; "
+                    f"available: {', '.join(names)}"
+                ]
             )
         return cls.from_toml(path)
 
@@ -368,9 +404,7 @@ class Scenario(Section):
                 if not isinstance(node.get(part), dict):
                     node[part] = {} if part not in node else node[part]
                     if not isinstance(node[part], dict):
-                        raise ScenarioError(
-                            [f"{key}: {part!r} is a value, not a section"], source
-                        )
+                        raise ScenarioError([f"{key}: {part!r} is a value, not a section"], source)
                 node = node[part]
             node[parts[-1]] = value
         return type(self).from_dict(data, source=source)
@@ -389,9 +423,11 @@ def preset_descriptions() -> dict[str, str]:
     out = {}
     for name in presets():
         data = tomllib.loads((PRESET_DIR / f"{name}.toml").read_text(encoding="utf-8"))
-        out[name] = str(data.get("description", "")).strip().splitlines()[0] if data.get(
-            "description"
-        ) else ""
+        out[name] = (
+            str(data.get("description", "")).strip().splitlines()[0]
+            if data.get("description")
+            else ""
+        )
     return out
 
 
@@ -524,7 +560,12 @@ def _field_bounds(root: type[BaseModel], loc: tuple[Any, ...]) -> str:
         if f.annotation is int:
             kind = "a whole number"
         for m in f.metadata:
-            for attr, is_lo, opn in (("ge", True, False), ("gt", True, True), ("le", False, False), ("lt", False, True)):
+            for attr, is_lo, opn in (
+                ("ge", True, False),
+                ("gt", True, True),
+                ("le", False, False),
+                ("lt", False, True),
+            ):
                 v = getattr(m, attr, None)
                 if v is not None:
                     if is_lo:
@@ -538,4 +579,3 @@ def _field_bounds(root: type[BaseModel], loc: tuple[Any, ...]) -> str:
     if hi is not None:
         return f"{kind} {'<' if hi_open else '<='} {hi}"
     return kind
-

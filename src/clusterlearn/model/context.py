@@ -47,7 +47,9 @@ def make_context(scenario: Scenario, t: int) -> StepContext:
     return StepContext(scenario=scenario, env=env, t=t, trust0=trust0)
 
 
-def default_generator(rng: int | np.random.SeedSequence | np.random.Generator | None) -> np.random.SeedSequence:
+def default_generator(
+    rng: int | np.random.SeedSequence | np.random.Generator | None,
+) -> np.random.SeedSequence:
     """Normalise the one ``rng`` argument to a :class:`numpy.random.SeedSequence`."""
     if isinstance(rng, np.random.SeedSequence):
         return rng
@@ -63,3 +65,15 @@ def default_generator(rng: int | np.random.SeedSequence | np.random.Generator | 
     raise TypeError(
         f"rng: expected an int, a numpy SeedSequence or a numpy Generator, got {type(rng).__name__}"
     )
+
+
+def children(seq: np.random.SeedSequence, k: int) -> list[np.random.SeedSequence]:
+    """The first ``k`` children ``seq.spawn(k)`` would give a fresh copy of ``seq``.
+
+    Unlike ``seq.spawn``, this does not advance ``seq``'s spawn counter, so the same seed
+    sequence given twice (for example to both arms of a comparison) yields the same streams.
+    """
+    return [
+        np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, i), pool_size=seq.pool_size)
+        for i in range(k)
+    ]

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from clusterlearn.model.channels import Channel, ChannelOutput, channels
-from clusterlearn.model.context import StepContext, default_generator, make_context
+from clusterlearn.model.context import StepContext, children, default_generator, make_context
 from clusterlearn.model.init import initial_state, institution_knowledge
 from clusterlearn.model.layers import scatter_rows
 from clusterlearn.model.metrics import Snapshot, average_clustering, collect
@@ -90,7 +90,7 @@ class Simulation:
         names = stream_names()
         self.streams = {
             name: np.random.default_rng(child)
-            for name, child in zip(names, self.seed.spawn(len(names)), strict=True)
+            for name, child in zip(names, children(self.seed, len(names)), strict=True)
         }
         self.channels: list[Channel] = [cls() for cls in channels()]
         self.state: State = initial_state(scenario, self.streams["init"], len(self.channels))
@@ -217,11 +217,17 @@ class Simulation:
             np.maximum(st.workers, 1, out=st.workers)
         if out.alpha_bonus is not None:
             st.alpha_bonus += out.alpha_bonus
-        if out.trust_edge is not None and out.trust_value is not None and out.trust_edge.size:
+        if out.trust_layer:
             lay = st.layer(out.trust_layer)
-            lay.trust[out.trust_edge] = np.clip(out.trust_value, 0.0, 1.0)
-        if out.used_edge is not None and out.used_edge.size:
-            st.layer(out.trust_layer).last_used[out.used_edge] = st.t
+            tr = self.current.trust
+            if out.success_edge is not None and out.success_edge.size:
+                e = np.unique(out.success_edge)
+                lay.trust[e] += tr.eta_up * (1.0 - lay.trust[e])
+            if out.betrayal_edge is not None and out.betrayal_edge.size:
+                e = np.unique(out.betrayal_edge)
+                lay.trust[e] -= tr.eta_down * lay.trust[e]
+            if out.used_edge is not None and out.used_edge.size:
+                lay.last_used[out.used_edge] = st.t
         st.pending_ties.extend(t for t in out.new_ties if t.a.size)
         if out.births is not None:
             st.pending_births.append(out.births)

@@ -23,7 +23,9 @@ IntArray = NDArray[np.int64]
 ALLIANCE = np.int8(1)
 
 
-def stage_structure(S: int, D: int, concentration: float, va_step: float) -> tuple[FloatArray, FloatArray]:
+def stage_structure(
+    S: int, D: int, concentration: float, va_step: float
+) -> tuple[FloatArray, FloatArray]:
     """Relevance ``w`` (S x D, rows sum to 1) and value added ``v`` (S) of the stages.
 
     Stage ``s`` peaks on domain ``s (D-1)/(S-1)``, so stages need different, overlapping
@@ -37,7 +39,9 @@ def stage_structure(S: int, D: int, concentration: float, va_step: float) -> tup
     return w, v
 
 
-def proximity(ax: FloatArray, ay: FloatArray, bx: FloatArray, by: FloatArray, ell: float) -> FloatArray:
+def proximity(
+    ax: FloatArray, ay: FloatArray, bx: FloatArray, by: FloatArray, ell: float
+) -> FloatArray:
     """``exp(-dist / ell)`` between paired points."""
     return np.exp(-np.hypot(ax - bx, ay - by) / ell)
 
@@ -75,7 +79,9 @@ def _read_table(spec: dict[str, list[float]] | str, n: int) -> dict[str, FloatAr
     return table
 
 
-def _read_edges(spec: list[list[float]] | str, n: int, key: str) -> tuple[IntArray, IntArray, FloatArray | None]:
+def _read_edges(
+    spec: list[list[float]] | str, n: int, key: str
+) -> tuple[IntArray, IntArray, FloatArray | None]:
     if isinstance(spec, str):
         path = Path(spec)
         if not path.exists():
@@ -83,12 +89,18 @@ def _read_edges(spec: list[list[float]] | str, n: int, key: str) -> tuple[IntArr
         with path.open(newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)
             if reader.fieldnames is None or not {"i", "j"} <= set(reader.fieldnames):
-                raise ScenarioError([f"{key}: {path} needs a header with columns i, j (and optional trust)"])
+                raise ScenarioError(
+                    [f"{key}: {path} needs a header with columns i, j (and optional trust)"]
+                )
             rows = [(r["i"], r["j"], r.get("trust")) for r in reader]
         try:
             a = np.array([int(r[0]) for r in rows], dtype=np.int64)
             b = np.array([int(r[1]) for r in rows], dtype=np.int64)
-            tr = np.array([float(r[2]) for r in rows]) if rows and rows[0][2] not in (None, "") else None
+            tr = (
+                np.array([float(r[2]) for r in rows])
+                if rows and rows[0][2] not in (None, "")
+                else None
+            )
         except ValueError as exc:
             raise ScenarioError([f"{key}: {path}: {exc}"]) from None
     else:
@@ -96,7 +108,11 @@ def _read_edges(spec: list[list[float]] | str, n: int, key: str) -> tuple[IntArr
             raise ScenarioError([f"{key}: each edge must be [i, j] or [i, j, trust]"])
         a = np.array([int(e[0]) for e in spec], dtype=np.int64)
         b = np.array([int(e[1]) for e in spec], dtype=np.int64)
-        tr = np.array([float(e[2]) for e in spec]) if spec and all(len(e) == 3 for e in spec) else None
+        tr = (
+            np.array([float(e[2]) for e in spec])
+            if spec and all(len(e) == 3 for e in spec)
+            else None
+        )
     if a.size and (a.min() < 0 or b.min() < 0 or a.max() >= n or b.max() >= n):
         raise ScenarioError([f"{key}: firm indices must lie in [0, {n - 1}] (firms.n = {n})"])
     if tr is not None and (tr.min() < 0 or tr.max() > 1):
@@ -128,7 +144,12 @@ def _stochastic_round(rng: np.random.Generator, value: float, size: int) -> IntA
 
 
 def social_layer(
-    rng: np.random.Generator, x: FloatArray, y: FloatArray, stage: IntArray, sc: Any, trust_mean: float
+    rng: np.random.Generator,
+    x: FloatArray,
+    y: FloatArray,
+    stage: IntArray,
+    sc: Any,
+    trust_mean: float,
 ) -> TieLayer:
     """Small-world social layer shaped by proximity and competitor visibility within a stage.
 
@@ -150,10 +171,12 @@ def social_layer(
     pick_same = _stochastic_round(rng, k_same, 1)[0]
     for s in np.unique(stage):
         members = np.flatnonzero(stage == s)
-        a, b = _knn_pairs(x[members], y[members], max(2 * int(np.ceil(k_same)) + 2, 4), rng, pick_same)
+        a, b = _knn_pairs(
+            x[members], y[members], max(2 * int(np.ceil(k_same)) + 2, 4), rng, pick_same
+        )
         parts_a.append(members[a])
         parts_b.append(members[b])
-    m_long = int(round(k_long * n))
+    m_long = round(k_long * n)
     if m_long > 0 and n > 1:
         parts_a.append(rng.integers(0, n, m_long))
         parts_b.append(rng.integers(0, n, m_long))
@@ -178,10 +201,10 @@ def value_chain_layer(
     weight ``prox``; a share ``alliance_share`` of the ties are same-stage alliances.
     """
     n = x.size
-    total = int(round(vc.mean_degree * n / 2.0))
+    total = round(vc.mean_degree * n / 2.0)
     if total == 0 or n < 2:
         return TieLayer.empty()
-    n_all = int(round(total * vc.alliance_share)) if S > 1 else total
+    n_all = round(total * vc.alliance_share) if S > 1 else total
     n_chain = total - n_all
     parts: list[tuple[IntArray, IntArray, np.int8]] = []
     by_stage = {int(s): np.flatnonzero(stage == s) for s in range(S)}
@@ -246,7 +269,9 @@ def auxiliary_layer(
     """Firm-institution ties: each pair ties with probability ``reach x exp(-dist / 3 ell)``."""
     firms, others = [], []
     for k in range(state.inst_type.size):  # a loop over institutions (few), not firms
-        p = reach * np.exp(-np.hypot(state.x - state.inst_x[k], state.y - state.inst_y[k]) / (3 * ell))
+        p = reach * np.exp(
+            -np.hypot(state.x - state.inst_x[k], state.y - state.inst_y[k]) / (3 * ell)
+        )
         hit = np.flatnonzero(rng.random(state.n) < p)
         firms.append(hit)
         others.append(np.full(hit.size, k, dtype=np.int64))
@@ -327,7 +352,9 @@ def initial_state(sc: Scenario, rng: np.random.Generator, n_channels: int) -> St
     counts = [ins.universities, ins.training_centres, ins.service_centres, ins.cluster_agents]
     inst_type = np.repeat(np.array([UNIVERSITY, TRAINING, SERVICE, AGENT], dtype=np.int64), counts)
     at = rng.integers(0, sc.geography.centres, inst_type.size)
-    inst_xy = np.clip(centres[at] + rng.normal(0.0, sc.geography.spread / 2, (inst_type.size, 2)), 0, 1)
+    inst_xy = np.clip(
+        centres[at] + rng.normal(0.0, sc.geography.spread / 2, (inst_type.size, 2)), 0, 1
+    )
 
     z = np.zeros(n)
     state = State(
@@ -378,12 +405,16 @@ def initial_state(sc: Scenario, rng: np.random.Generator, n_channels: int) -> St
     tr = sc.trust.initial
     if nets.social.edges is not None:
         a, b, t_ = _read_edges(nets.social.edges, n, "networks.social.edges")
-        state.social = TieLayer.from_pairs(a, b, t_ if t_ is not None else _beta_around(rng, tr, a.size))
+        state.social = TieLayer.from_pairs(
+            a, b, t_ if t_ is not None else _beta_around(rng, tr, a.size)
+        )
     else:
         state.social = social_layer(rng, state.x, state.y, stage, nets.social, tr)
     if nets.value_chain.edges is not None:
         a, b, t_ = _read_edges(nets.value_chain.edges, n, "networks.value_chain.edges")
-        state.value_chain = TieLayer.from_pairs(a, b, t_ if t_ is not None else _beta_around(rng, tr, a.size))
+        state.value_chain = TieLayer.from_pairs(
+            a, b, t_ if t_ is not None else _beta_around(rng, tr, a.size)
+        )
     else:
         state.value_chain = value_chain_layer(
             rng, state.x, state.y, stage, S, nets.value_chain, sc.geography.ell, tr
@@ -397,8 +428,13 @@ def initial_state(sc: Scenario, rng: np.random.Generator, n_channels: int) -> St
 
     env = Environment(levers=sc.environment.model_dump())
     state.auxiliary = auxiliary_layer(
-        rng, state, min(1.0, nets.auxiliary.reach * env.mult("public_services", "reach")), sc.geography.ell
+        rng,
+        state,
+        min(1.0, nets.auxiliary.reach * env.mult("public_services", "reach")),
+        sc.geography.ell,
     )
     if sc.channels.outward.enabled:
-        state.exterior = exterior_ties(rng, state.capability(), nets.exterior.initial, state.n_partners)
+        state.exterior = exterior_ties(
+            rng, state.capability(), nets.exterior.initial, state.n_partners
+        )
     return state

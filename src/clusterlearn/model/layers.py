@@ -125,7 +125,9 @@ class TieLayer:
         self.i = np.insert(self.i, where, lo[ins])
         self.j = np.insert(self.j, where, hi[ins])
         self.trust = np.insert(self.trust, where, tr[ins])
-        self.last_used = np.insert(self.last_used, where, np.full(int(ins.sum()), t, dtype=np.int64))
+        self.last_used = np.insert(
+            self.last_used, where, np.full(int(ins.sum()), t, dtype=np.int64)
+        )
         self.kind = np.insert(self.kind, where, kd[ins])
         self._csr = None
         return int(ins.sum())
@@ -133,7 +135,11 @@ class TieLayer:
     def keep(self, mask: NDArray[np.bool_]) -> None:
         """Keep only the ties where ``mask`` is true."""
         self.i, self.j = self.i[mask], self.j[mask]
-        self.trust, self.last_used, self.kind = self.trust[mask], self.last_used[mask], self.kind[mask]
+        self.trust, self.last_used, self.kind = (
+            self.trust[mask],
+            self.last_used[mask],
+            self.kind[mask],
+        )
         self._csr = None
 
     def remap(self, new_index: IntArray) -> None:

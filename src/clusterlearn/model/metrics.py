@@ -125,11 +125,11 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
     "clustering": lambda s: s.counters.get("clustering", float("nan")),
     "exterior_ties": lambda s: float(s.state.exterior.m),
     "gatekeepers": lambda s: float(gatekeepers(s.state, s.knowledge_degree()).sum()),
-    "industrial_level": lambda s: float(
-        np.average(s.state.stage, weights=s.state.v[s.state.stage] * s.state.size)
-    )
-    if s.state.n
-    else float("nan"),
+    "industrial_level": lambda s: (
+        float(np.average(s.state.stage, weights=s.state.v[s.state.stage] * s.state.size))
+        if s.state.n
+        else float("nan")
+    ),
     "upgrades": lambda s: s.counters.get("upgrades", 0.0),
     "output": lambda s: float((s.state.size * s.state.v[s.state.stage] * s.c).sum()),
     "innovations": lambda s: s.counters.get("innovations", 0.0),

@@ -49,4 +49,12 @@ def by_code() -> dict[str, type[Channel]]:
     return {c.code: c for c in REGISTRY.values()}
 
 
-__all__ = ["REGISTRY", "Channel", "ChannelOutput", "ChannelParams", "by_code", "channels", "register"]
+__all__ = [
+    "REGISTRY",
+    "Channel",
+    "ChannelOutput",
+    "ChannelParams",
+    "by_code",
+    "channels",
+    "register",
+]

@@ -29,5 +29,8 @@ def pick_partner(
 def betrays(
     rng: np.random.Generator, opp: FloatArray, base: float, enforcement_mult: float
 ) -> NDArray[np.bool_]:
-    """Opportunism draw: probability ``base x 2 opp x enforcement`` (mean ``base`` at opp ~ U(0,1))."""
+    """Opportunism draw with probability ``base x 2 opp x enforcement``.
+
+    With ``opp ~ U(0, 1)`` the mean probability is ``base`` at neutral enforcement.
+    """
     return rng.random(opp.size) < np.clip(base * 2.0 * opp * enforcement_mult, 0.0, 1.0)

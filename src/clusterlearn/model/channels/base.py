@@ -3,7 +3,8 @@
 A channel is one small module: a :class:`Channel` subclass with a ``Params`` model (its
 scenario section ``[channels.<name>]``) and an :meth:`Channel.apply` that reads the state and
 returns a :class:`ChannelOutput`. The engine applies the output, so a channel never mutates
-the state itself; that keeps every channel testable alone (see ``tests/test_channel_conformance.py``).
+the state itself; that keeps every channel testable alone
+(see ``tests/test_channel_conformance.py``).
 """
 
 from __future__ import annotations
@@ -43,8 +44,11 @@ class ChannelOutput:
     arrays, or, when ``rows`` is given, one row per entry of ``rows`` (a firm may repeat; its
     rows add up), so that a channel touching few firms costs little. ``lossT`` is dense tacit
     knowledge a source gives up (only channels with ``source_loses = True`` may set it).
-    ``trust_edge``/``trust_value`` set new trust on existing ties of ``trust_layer``;
-    ``used_edge`` marks ties used this step; ``new_ties`` creates ties; ``births`` are new firms.
+    On ties of ``trust_layer``: ``success_edge`` lists ties with a useful meeting (trust rises
+    by ``eta_up (1 - trust)``), ``betrayal_edge`` ties where a partner was opportunistic (trust
+    falls by ``eta_down x trust``; applied after successes), ``used_edge`` ties used this step.
+    Each change applies once per tie and step, however many meetings the tie carried.
+    ``new_ties`` creates ties; ``births`` are new firms.
     """
 
     dT: FloatArray | None = None
@@ -54,8 +58,8 @@ class ChannelOutput:
     workers: IntArray | None = None
     alpha_bonus: FloatArray | None = None
     trust_layer: str = ""
-    trust_edge: IntArray | None = None
-    trust_value: FloatArray | None = None
+    success_edge: IntArray | None = None
+    betrayal_edge: IntArray | None = None
     used_edge: IntArray | None = None
     new_ties: list[TieChange] = field(default_factory=list)
     births: dict[str, np.ndarray] | None = None

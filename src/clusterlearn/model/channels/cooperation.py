@@ -68,9 +68,8 @@ class Cooperation(Channel):
         out.dT = np.concatenate([gT_a, gT_b])
         out.dE = np.concatenate([gE_a, gE_b])
         cheat = cheat_a | cheat_b
-        new_trust = tr.copy()
-        new_trust[~cheat] += sc.trust.eta_up * (1.0 - new_trust[~cheat])
-        new_trust[cheat] -= sc.trust.eta_down * new_trust[cheat]
-        out.trust_layer, out.trust_edge, out.trust_value = "value_chain", active, new_trust
+        out.trust_layer = "value_chain"
+        out.success_edge = active[~cheat]
+        out.betrayal_edge = active[cheat]
         out.used_edge = active
         return out

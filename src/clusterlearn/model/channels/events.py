@@ -22,9 +22,13 @@ from clusterlearn.model.state import AGENT, State
 
 class EventsParams(ChannelParams):
     rate: float = Field(0.05, ge=0.0, le=1.0, description="beta of exchange at events")
-    frequency: float = Field(0.25, ge=0.0, le=1.0, description="event probability per agent per step")
+    frequency: float = Field(
+        0.25, ge=0.0, le=1.0, description="event probability per agent per step"
+    )
     attend: float = Field(0.5, ge=0.0, le=1.0, description="attendance probability of a member")
-    tie: float = Field(0.2, ge=0.0, le=1.0, description="probability an untied pair forms a social tie")
+    tie: float = Field(
+        0.2, ge=0.0, le=1.0, description="probability an untied pair forms a social tie"
+    )
 
 
 @register
@@ -67,10 +71,8 @@ class Events(Channel):
         tie = state.social.find(a, b, state.n)
         known = tie >= 0
         e = tie[known]
-        tr = state.social.trust[e]
         out.trust_layer = "social"
-        out.trust_edge = e
-        out.trust_value = tr + ctx.scenario.trust.eta_up * (1.0 - tr)
+        out.success_edge = e
         out.used_edge = e
         new = ~known & (rng.random(a.size) < params.tie)
         out.new_ties.append(

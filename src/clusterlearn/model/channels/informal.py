@@ -45,7 +45,9 @@ class Informal(Channel):
         weight = lay.trust[csr.edge] * prox
         i, j, e = pick_partner(state, lay, weight, rng)
         sc = ctx.scenario
-        cheat = betrays(rng, state.opp[j], sc.trust.betrayal, ctx.env.mult("contract_enforcement", "betrayal"))
+        cheat = betrays(
+            rng, state.opp[j], sc.trust.betrayal, ctx.env.mult("contract_enforcement", "betrayal")
+        )
         scale = (
             params.rate
             * ctx.env.mult("culture", "informal")
@@ -55,10 +57,8 @@ class Informal(Channel):
         )
         gain = scale[:, None] * absorb(state.T[j] - state.T[i], ctx.alpha[i][:, None])
         out.rows, out.dT = i, gain
-        useful = gain.sum(axis=1) > 0
-        new_trust = lay.trust[e].copy()
-        new_trust[useful] += sc.trust.eta_up * (1.0 - new_trust[useful])
-        new_trust[cheat] -= sc.trust.eta_down * new_trust[cheat]
-        out.trust_layer, out.trust_edge, out.trust_value = "social", e, new_trust
+        out.trust_layer = "social"
+        out.success_edge = e[gain.sum(axis=1) > 0]
+        out.betrayal_edge = e[cheat]
         out.used_edge = e
         return out

@@ -20,8 +20,12 @@ from clusterlearn.model.state import State
 
 class InfrastructureParams(ChannelParams):
     rate: float = Field(0.03, ge=0.0, le=1.0, description="beta of drawing from the pool")
-    share: float = Field(0.3, ge=0.0, le=1.0, description="contribution probability at average social capital")
-    renew: float = Field(0.2, ge=0.0, le=1.0, description="speed at which the pool follows contributions")
+    share: float = Field(
+        0.3, ge=0.0, le=1.0, description="contribution probability at average social capital"
+    )
+    renew: float = Field(
+        0.2, ge=0.0, le=1.0, description="speed at which the pool follows contributions"
+    )
 
 
 @register

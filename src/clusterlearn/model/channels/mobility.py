@@ -22,8 +22,12 @@ from clusterlearn.model.state import State
 
 class MobilityParams(ChannelParams):
     rate: float = Field(0.15, ge=0.0, le=1.0, description="beta: knowledge a mover brings")
-    mobility: float = Field(0.02, ge=0.0, le=1.0, description="per-worker leaving probability per step")
-    loss: float = Field(0.2, ge=0.0, le=1.0, description="share of tacit knowledge a worker embodies")
+    mobility: float = Field(
+        0.02, ge=0.0, le=1.0, description="per-worker leaving probability per step"
+    )
+    loss: float = Field(
+        0.2, ge=0.0, le=1.0, description="share of tacit knowledge a worker embodies"
+    )
     tries: int = Field(3, ge=1, le=20, description="employer draws before a mover gives up")
 
 
@@ -57,7 +61,9 @@ class Mobility(Channel):
         for _ in range(params.tries):  # a few rejection rounds over movers, vectorised
             if todo.size == 0:
                 break
-            cand = np.minimum(np.searchsorted(cw, rng.random(todo.size) * cw[-1], side="right"), n - 1)
+            cand = np.minimum(
+                np.searchsorted(cw, rng.random(todo.size) * cw[-1], side="right"), n - 1
+            )
             s = src[todo]
             prox = np.exp(-np.hypot(state.x[s] - state.x[cand], state.y[s] - state.y[cand]) / ell)
             ok = (cand != s) & (rng.random(todo.size) < prox)

@@ -19,7 +19,9 @@ from clusterlearn.model.state import UNIVERSITY, State
 
 class PersonnelParams(ChannelParams):
     rate: float = Field(0.1, ge=0.0, le=1.0, description="beta: knowledge a hire brings")
-    hire: float = Field(0.03, ge=0.0, le=1.0, description="hiring probability per university tie per step")
+    hire: float = Field(
+        0.03, ge=0.0, le=1.0, description="hiring probability per university tie per step"
+    )
 
 
 @register

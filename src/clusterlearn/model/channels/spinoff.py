@@ -19,12 +19,22 @@ from clusterlearn.model.state import State
 
 
 class SpinoffParams(ChannelParams):
-    rate: float = Field(0.6, ge=0.0, le=1.0, description="share of the parent's knowledge inherited")
+    rate: float = Field(
+        0.6, ge=0.0, le=1.0, description="share of the parent's knowledge inherited"
+    )
     spawn: float = Field(0.004, ge=0.0, le=1.0, description="base spin-off probability per step")
-    capacity: float = Field(2.0, ge=1.0, le=100.0, description="population cap as a multiple of firms.n")
-    next_stage: float = Field(0.3, ge=0.0, le=1.0, description="probability the child moves up a stage")
-    workers_share: float = Field(0.2, ge=0.0, le=1.0, description="share of parent's workers who leave with it")
-    distance: float = Field(0.02, ge=0.0, le=1.0, description="spread of the child's location around the parent")
+    capacity: float = Field(
+        2.0, ge=1.0, le=100.0, description="population cap as a multiple of firms.n"
+    )
+    next_stage: float = Field(
+        0.3, ge=0.0, le=1.0, description="probability the child moves up a stage"
+    )
+    workers_share: float = Field(
+        0.2, ge=0.0, le=1.0, description="share of parent's workers who leave with it"
+    )
+    distance: float = Field(
+        0.02, ge=0.0, le=1.0, description="spread of the child's location around the parent"
+    )
 
 
 @register
@@ -53,7 +63,9 @@ class Spinoff(Channel):
             return out
         up = rng.random(k) < params.next_stage
         stage = np.minimum(state.stage[parents] + up, state.S - 1)
-        take = np.maximum(1, np.floor(params.workers_share * state.workers[parents])).astype(np.int64)
+        take = np.maximum(1, np.floor(params.workers_share * state.workers[parents])).astype(
+            np.int64
+        )
         take = np.minimum(take, np.maximum(state.workers[parents] - 1, 0))
         workers = np.bincount(parents, weights=take, minlength=n).astype(np.int64)
         out.workers = -workers

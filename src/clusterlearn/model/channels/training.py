@@ -20,7 +20,9 @@ from clusterlearn.model.state import TRAINING, UNIVERSITY, State
 
 class TrainingParams(ChannelParams):
     rate: float = Field(0.05, ge=0.0, le=1.0, description="beta of training")
-    sessions: float = Field(0.25, ge=0.0, le=1.0, description="session probability per tie per step")
+    sessions: float = Field(
+        0.25, ge=0.0, le=1.0, description="session probability per tie per step"
+    )
     alpha_gain: float = Field(0.01, ge=0.0, le=1.0, description="capacity gained per session")
     alpha_cap: float = Field(1.0, ge=0.0, le=100.0, description="most capacity training can add")
 

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from clusterlearn.model.layers import TieChange
 from clusterlearn.model.context import StepContext
+from clusterlearn.model.layers import TieChange
 from clusterlearn.model.state import State
 
 
-def enter(state: State, ctx: StepContext, births: list[dict[str, np.ndarray]], pending: list[TieChange]) -> int:
+def enter(
+    state: State, ctx: StepContext, births: list[dict[str, np.ndarray]], pending: list[TieChange]
+) -> int:
     """Append spin-offs; returns the number of entries."""
     if not births:
         return 0
@@ -29,7 +31,9 @@ def enter(state: State, ctx: StepContext, births: list[dict[str, np.ndarray]], p
     births.clear()
     parent_index = merged.pop("parent_index")
     new = state.append_firms(merged)
-    pending.append(TieChange("social", parent_index, new, np.full(new.size, ctx.scenario.trust.spinoff)))
+    pending.append(
+        TieChange("social", parent_index, new, np.full(new.size, ctx.scenario.trust.spinoff))
+    )
     return int(new.size)
 
 
@@ -53,7 +57,9 @@ def evolve(state: State, ctx: StepContext, rng: np.random.Generator) -> dict[str
             members = state.stage == s
             med[s] = np.median(c[members]) if members.any() else np.inf
         nxt = np.minimum(state.stage + 1, state.S - 1)
-        can = (state.stage < state.S - 1) & (state.capability_at(nxt) >= dyn.upgrade_ratio * med[nxt])
+        can = (state.stage < state.S - 1) & (
+            state.capability_at(nxt) >= dyn.upgrade_ratio * med[nxt]
+        )
         go = can & (u_up < dyn.upgrade_rate)
         state.stage = np.where(go, nxt, state.stage)
         upgrades = int(go.sum())
@@ -67,7 +73,9 @@ def evolve(state: State, ctx: StepContext, rng: np.random.Generator) -> dict[str
         hired = min(hired, state.labour_pool)
         if hired:
             cw = np.cumsum(state.size)
-            who = np.minimum(np.searchsorted(cw, rng.random(hired) * cw[-1], side="right"), state.n - 1)
+            who = np.minimum(
+                np.searchsorted(cw, rng.random(hired) * cw[-1], side="right"), state.n - 1
+            )
             state.workers += np.bincount(who, minlength=state.n)
             state.labour_pool -= hired
     return {"upgrades": upgrades}

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from clusterlearn.model.layers import TieChange
 from clusterlearn.model.context import StepContext
 from clusterlearn.model.init import competitor_layer
-from clusterlearn.model.layers import sample_by_weight
+from clusterlearn.model.layers import TieChange, sample_by_weight
 from clusterlearn.model.state import State
 
 
@@ -36,7 +35,9 @@ def merge_pending(state: State, pending: list[TieChange]) -> int:
     return made
 
 
-def update(state: State, ctx: StepContext, rng: np.random.Generator, pending: list[TieChange]) -> dict[str, int]:
+def update(
+    state: State, ctx: StepContext, rng: np.random.Generator, pending: list[TieChange]
+) -> dict[str, int]:
     """One network update; returns counts of ties created and removed."""
     sc = ctx.scenario
     nets = sc.networks
@@ -75,9 +76,14 @@ def update(state: State, ctx: StepContext, rng: np.random.Generator, pending: li
         has = counts[target] > 0
         seek, target = seek[has], target[has]
         cand = order[starts[target] + (rng.random(seek.size) * counts[target]).astype(np.int64)]
-        prox = np.exp(-np.hypot(state.x[seek] - state.x[cand], state.y[seek] - state.y[cand]) / sc.geography.ell)
+        prox = np.exp(
+            -np.hypot(state.x[seek] - state.x[cand], state.y[seek] - state.y[cand])
+            / sc.geography.ell
+        )
         ok = rng.random(seek.size) < prox * ctx.trust0
-        pending.append(TieChange("value_chain", seek[ok], cand[ok], np.full(int(ok.sum()), ctx.trust0)))
+        pending.append(
+            TieChange("value_chain", seek[ok], cand[ok], np.full(int(ok.sum()), ctx.trust0))
+        )
 
     before = soc.m + vc.m
     stats["ties_created"] = merge_pending(state, pending)
@@ -97,7 +103,11 @@ def update(state: State, ctx: StepContext, rng: np.random.Generator, pending: li
     # Exterior ties grow with outward effort and decay at a constant rate.
     ext = nets.exterior
     if ctx.enabled("outward"):
-        p_form = np.clip(ext.form * every * (1.0 - state.inside) * ctx.env.mult("openness", "exterior_form"), 0, 1)
+        p_form = np.clip(
+            ext.form * every * (1.0 - state.inside) * ctx.env.mult("openness", "exterior_form"),
+            0,
+            1,
+        )
         new = np.flatnonzero(rng.random(n) < p_form)
         keep = rng.random(state.exterior.m) >= min(1.0, ext.decay * every)
         state.exterior.keep(keep)
