@@ -117,7 +117,9 @@ def test_imitation_blocked_by_full_ip_protection() -> None:
 
 
 def test_mobility_movers_carry_knowledge() -> None:
-    sim, st, ctx = toy([[4.0], [1.0]], overrides={"channels.mobility.mobility": 1.0})
+    sim, st, ctx = toy(
+        [[4.0], [1.0]], overrides={"channels.mobility.mobility": 1.0, "channels.mobility.tie": 1.0}
+    )
     st.workers = np.array([3, 1])
     st.size = np.array([1e-12, 1.0])  # every mover is drawn to firm 1
     out, dT, _ = run("mobility", sim, st, ctx)

@@ -127,10 +127,10 @@ class NetworksConfig(Section):
     auxiliary: AuxiliaryConfig = AuxiliaryConfig()
     exterior: ExteriorConfig = ExteriorConfig()
     update_every: int = Field(4, ge=1, le=1000, description="steps between network updates")
-    closure: float = Field(0.05, ge=0.0, le=1.0, description="triadic closure rate per firm")
+    closure: float = Field(0.02, ge=0.0, le=1.0, description="triadic closure rate per firm")
     closure_trust: float = Field(0.5, ge=0.0, le=1.0, description="trust needed to introduce")
-    decay_after: int = Field(20, ge=1, description="steps unused before a tie may decay")
-    decay_trust: float = Field(0.3, ge=0.0, le=1.0, description="ties below this trust may decay")
+    decay_after: int = Field(12, ge=1, description="steps unused before a tie may decay")
+    decay_trust: float = Field(0.55, ge=0.0, le=1.0, description="ties below this trust may decay")
     decay: float = Field(0.2, ge=0.0, le=1.0, description="decay probability of such a tie")
     competitor_every: int = Field(20, ge=1, description="steps between competitor-layer rebuilds")
 
@@ -214,12 +214,12 @@ class DynamicsConfig(Section):
     size_growth: float = Field(
         0.02, ge=0.0, le=1.0, description="size response to relative revenue"
     )
-    upgrade_ratio: float = Field(1.0, gt=0.0, le=10.0, description="next-stage capability needed")
+    upgrade_ratio: float = Field(1.25, gt=0.0, le=10.0, description="next-stage capability needed")
     upgrade_rate: float = Field(
-        0.05, ge=0.0, le=1.0, description="upgrade probability once eligible"
+        0.03, ge=0.0, le=1.0, description="upgrade probability once eligible"
     )
     exit_share: float = Field(
-        0.35, ge=0.0, le=1.0, description="behind = below this share of median c"
+        0.6, ge=0.0, le=1.0, description="behind = below this share of median c"
     )
     exit_patience: int = Field(12, ge=1, description="steps behind before exit")
     exit_grace: int = Field(8, ge=0, description="steps of age before a firm can exit")

@@ -5,7 +5,8 @@ least one worker). The new employer is drawn by attractiveness (``size x capabil
 accepted with probability ``prox`` (up to ``tries`` draws; a mover who finds no nearby
 employer stays). The mover carries tacit knowledge: the employer gains
 ``rate x culture x absorb(T_src - T_dst, alpha_dst)``, the source loses ``loss / workers_src``
-of its tacit knowledge per leaver, and the move creates a social tie between the two firms.
+of its tacit knowledge per leaver, and with probability ``tie`` the move leaves a social tie
+between the two firms (former colleagues who keep in touch).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ class MobilityParams(ChannelParams):
         0.2, ge=0.0, le=1.0, description="share of tacit knowledge a worker embodies"
     )
     tries: int = Field(3, ge=1, le=20, description="employer draws before a mover gives up")
+    tie: float = Field(
+        0.25, ge=0.0, le=1.0, description="probability a move leaves a social tie between the firms"
+    )
 
 
 @register
@@ -81,7 +85,10 @@ class Mobility(Channel):
         if params.rate > 0:
             share = params.loss * np.bincount(src, minlength=n) / np.maximum(state.workers, 1)
             out.lossT = np.minimum(share, 0.5)[:, None] * state.T
+        keep = rng.random(src.size) < params.tie
         out.new_ties.append(
-            TieChange("social", src, dst, np.full(src.size, ctx.scenario.trust.new_tie))
+            TieChange(
+                "social", src[keep], dst[keep], np.full(int(keep.sum()), ctx.scenario.trust.new_tie)
+            )
         )
         return out

@@ -3,15 +3,17 @@
 Every ``decide_every`` steps each firm compares the return per unit cost of in-cluster
 follow-up learning and of outward learning::
 
-    gain_in  = absorb(best_in - c_i, alpha_i)     # best trust-weighted neighbour or institution
+    gain_in  = sum_j weight_j absorb(c_j - c_i, alpha_i) / sum_j weight_j
     cost_in  = cost_in0 (1 - sc_discount sc_i)    # transaction cost, lowered by social capital
     gain_out = absorb(w . G - c_i, alpha_i)
     cost_out = cost_out0 x openness multiplier
     inside_i = logistic((gain_in / cost_in - gain_out / cost_out) / temperature)
 
-``best_in`` is the largest ``trust x c_j`` over social and value-chain neighbours and the
-capability ``w . K`` of institutions the firm is tied to. With the outward channel off there is
-no outward option and ``inside = 1``.
+``gain_in`` is the expected gain of a meeting with an in-cluster source: the firm's social and
+value-chain neighbours, weighted by the trust on the tie (as C1 and C2 draw partners), and the
+institutions it is tied to, weighted by the baseline trust ``trust0`` (what a firm expects of a
+public body). With the outward channel off there is no outward option
+and ``inside = 1``.
 """
 
 from __future__ import annotations
@@ -26,20 +28,28 @@ from clusterlearn.model.state import State
 FloatArray = NDArray[np.float64]
 
 
-def best_reachable(state: State, ctx: StepContext) -> FloatArray:
-    """Best trust-weighted capability a firm can reach inside the cluster."""
+def gain_inside(state: State, ctx: StepContext) -> FloatArray:
+    """Expected gain per meeting from in-cluster sources: the trust-weighted mean, over a firm's
+    social and value-chain ties and its institution ties, of ``absorb(c_j - c_i, alpha_i)``."""
     n = state.n
-    best = np.zeros(n)
-    c = ctx.c
+    num = np.zeros(n)
+    den = np.zeros(n)
+    c, alpha = ctx.c, ctx.alpha
     for lay in (state.social, state.value_chain):
         if lay.m:
-            np.maximum.at(best, lay.i, lay.trust * c[lay.j])
-            np.maximum.at(best, lay.j, lay.trust * c[lay.i])
+            for a, b in ((lay.i, lay.j), (lay.j, lay.i)):
+                num += np.bincount(
+                    a, weights=lay.trust * absorb(c[b] - c[a], alpha[a]), minlength=n
+                )
+                den += np.bincount(a, weights=lay.trust, minlength=n)
     aux = state.auxiliary
     if aux.m:
-        inst_c = np.einsum("ij,ij->i", state.w[state.stage[aux.firm]], state.inst_K[aux.other])
-        np.maximum.at(best, aux.firm, inst_c)
-    return best
+        f = aux.firm
+        inst_c = np.einsum("ij,ij->i", state.w[state.stage[f]], state.inst_K[aux.other])
+        w = np.full(f.size, ctx.trust0)
+        num += np.bincount(f, weights=w * absorb(inst_c - c[f], alpha[f]), minlength=n)
+        den += np.bincount(f, weights=w, minlength=n)
+    return np.divide(num, den, out=np.zeros(n), where=den > 0)
 
 
 def costs(state: State, ctx: StepContext) -> tuple[FloatArray, float]:
@@ -56,7 +66,7 @@ def decide(state: State, ctx: StepContext) -> None:
         return
     d = ctx.scenario.decision
     cost_in, cost_out = costs(state, ctx)
-    gain_in = absorb(best_reachable(state, ctx) - ctx.c, ctx.alpha)
+    gain_in = gain_inside(state, ctx)
     gain_out = absorb(state.frontier_relevant() - ctx.c, ctx.alpha)
     z = (gain_in / cost_in - gain_out / cost_out) / d.temperature
     state.inside = 0.5 * (1.0 + np.tanh(0.5 * z))  # the logistic, without overflow
