@@ -208,7 +208,7 @@ class Simulation:
             if out.rows is None:
                 target += part
             else:
-                scatter_rows(target, out.rows, part)
+                scatter_rows(target, out.rows, part, unique=out.rows_unique)
         if out.lossT is not None and ch.source_loses:
             st.T -= out.lossT
             np.maximum(st.T, 0.0, out=st.T)

@@ -262,22 +262,29 @@ def sample_by_weight(csr: CSR, weight: FloatArray, u: FloatArray) -> IntArray:
     n = csr.indptr.shape[0] - 1
     if csr.nbr.size == 0:
         return np.full(n, -1, dtype=np.int64)
-    cw = np.cumsum(weight)
-    start = np.concatenate([[0.0], cw])[csr.indptr[:-1]]
-    end = np.concatenate([[0.0], cw])[csr.indptr[1:]]
-    total = end - start
+    cw0 = np.empty(weight.size + 1)
+    cw0[0] = 0.0
+    np.cumsum(weight, out=cw0[1:])
+    cw = cw0[1:]
+    start = cw0[csr.indptr[:-1]]
+    total = cw0[csr.indptr[1:]] - start
     pos = np.searchsorted(cw, start + u * total, side="right")
     pos = np.clip(pos, csr.indptr[:-1], np.maximum(csr.indptr[1:] - 1, csr.indptr[:-1]))
     return np.where(total > 0, pos, -1).astype(np.int64)
 
 
-def scatter_rows(target: FloatArray, rows: IntArray, values: FloatArray) -> None:
+def scatter_rows(
+    target: FloatArray, rows: IntArray, values: FloatArray, unique: bool = False
+) -> None:
     """``target[rows] += values`` where ``rows`` may repeat (repeats add up).
 
     Uses the 1-D fast path of ``np.add.at`` on flat indices: about three times faster than
     ``np.add.at`` with row indices on a 2-D array.
     """
     if rows.size == 0:
+        return
+    if unique:
+        target[rows] += values  # no repeats: plain fancy indexing is exact and faster
         return
     d = target.shape[1]
     flat = (rows[:, None] * d + np.arange(d)).ravel()

@@ -41,19 +41,39 @@ class Snapshot:
         assert isinstance(out, np.ndarray)
         return out
 
+    def order(self) -> NDArray[np.int64]:
+        """Firms sorted by capability (computed once; position, quantiles and Gini use it)."""
+        if "order" not in self._cache:
+            self._cache["order"] = np.argsort(self.c, kind="stable")
+        out = self._cache["order"]
+        assert isinstance(out, np.ndarray)
+        return out
+
     def position(self) -> FloatArray:
         if "pos" not in self._cache:
-            self._cache["pos"] = self.state.position(self.c)
+            n = self.c.size
+            pos = np.ones(n)
+            if n > 1:
+                pos[self.order()] = np.arange(n) / (n - 1)
+            self._cache["pos"] = pos
         out = self._cache["pos"]
         assert isinstance(out, np.ndarray)
         return out
 
+    def quantile(self, q: float) -> float:
+        """Linear-interpolation quantile of capability from the sorted order."""
+        s = self.c[self.order()]
+        h = (s.size - 1) * q
+        lo = int(np.floor(h))
+        hi = min(lo + 1, s.size - 1)
+        return float(s[lo] + (h - lo) * (s[hi] - s[lo]))
 
-def gini(x: FloatArray) -> float:
+
+def gini(x: FloatArray, presorted: bool = False) -> float:
     """Gini coefficient of non-negative values (0 = equal)."""
     if x.size == 0 or x.sum() <= 0:
         return 0.0
-    s = np.sort(x)
+    s = x if presorted else np.sort(x)
     n = s.size
     return float((2.0 * np.arange(1, n + 1) - n - 1) @ s / (n * s.sum()))
 
@@ -69,20 +89,8 @@ def gatekeepers(state: State, kdeg: NDArray[np.int64] | None = None) -> NDArray[
     return (kdeg >= thr) & (state.exterior.count(n) > 0)
 
 
-_QUANTILES = (10.0, 50.0, 90.0)
-
-
 def _q(p: float) -> Callable[[Snapshot], float]:
-    def f(s: Snapshot) -> float:
-        if not s.c.size:
-            return float("nan")
-        if "q" not in s._cache:
-            s._cache["q"] = np.percentile(s.c, _QUANTILES)  # one partition for all three
-        q = s._cache["q"]
-        assert isinstance(q, np.ndarray)
-        return float(q[_QUANTILES.index(p)])
-
-    return f
+    return lambda s: s.quantile(p / 100.0) if s.c.size else float("nan")
 
 
 def _inside_quintile(k: int) -> Callable[[Snapshot], float]:
@@ -108,7 +116,7 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
     "p90_capability": _q(90),
     "max_capability": lambda s: float(s.c.max()) if s.c.size else float("nan"),
     "var_capability": lambda s: float(s.c.var()) if s.c.size else float("nan"),
-    "gini_capability": lambda s: gini(s.c),
+    "gini_capability": lambda s: gini(s.c[s.order()], presorted=True),
     "frontier": lambda s: _mean_or_nan(s.frontier_rel()),
     "catch_up": lambda s: float(s.c.mean() / s.frontier_rel().mean()) if s.c.size else float("nan"),
     "mean_inside": lambda s: _mean_or_nan(s.state.inside),

@@ -42,7 +42,8 @@ class ChannelOutput:
 
     ``dT`` and ``dE`` are gains (never negative), or None for no change: dense ``n x D``
     arrays, or, when ``rows`` is given, one row per entry of ``rows`` (a firm may repeat; its
-    rows add up), so that a channel touching few firms costs little. ``lossT`` is dense tacit
+    rows add up; a channel that knows its rows are distinct sets ``rows_unique``), so that a
+    channel touching few firms costs little. ``lossT`` is dense tacit
     knowledge a source gives up (only channels with ``source_loses = True`` may set it).
     On ties of ``trust_layer``: ``success_edge`` lists ties with a useful meeting (trust rises
     by ``eta_up (1 - trust)``), ``betrayal_edge`` ties where a partner was opportunistic (trust
@@ -54,6 +55,7 @@ class ChannelOutput:
     dT: FloatArray | None = None
     dE: FloatArray | None = None
     rows: IntArray | None = None
+    rows_unique: bool = False
     lossT: FloatArray | None = None
     workers: IntArray | None = None
     alpha_bonus: FloatArray | None = None

@@ -43,5 +43,5 @@ class Imitation(Channel):
         i, j, _ = pick_partner(state, lay, np.maximum(ctx.c[csr.nbr], 1e-12), rng)
         scale = params.rate * ctx.env.mult("ip_protection", "imitation") * state.inside[i]
         gain = scale[:, None] * absorb(state.E[j] - state.E[i], ctx.alpha[i][:, None])
-        out.rows, out.dE = i, gain
+        out.rows, out.dE, out.rows_unique = i, gain, True
         return out

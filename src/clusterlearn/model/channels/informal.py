@@ -56,7 +56,7 @@ class Informal(Channel):
             * ~cheat
         )
         gain = scale[:, None] * absorb(state.T[j] - state.T[i], ctx.alpha[i][:, None])
-        out.rows, out.dT = i, gain
+        out.rows, out.dT, out.rows_unique = i, gain, True
         out.trust_layer = "social"
         out.success_edge = e[gain.sum(axis=1) > 0]
         out.betrayal_edge = e[cheat]

@@ -46,7 +46,7 @@ class Outward(Channel):
         scale = params.rate * (1.0 - state.inside) * access * ctx.env.mult("openness", "outward")
         who = np.flatnonzero(scale > 0)  # only firms with exterior ties and outward effort
         scale, al = scale[who], ctx.alpha[who][:, None]
-        out.rows = who
+        out.rows, out.rows_unique = who, True
         out.dT = scale[:, None] * absorb(state.G[None, :] - state.T[who], al)
         out.dE = (params.explicit * scale)[:, None] * absorb(state.G[None, :] - state.E[who], al)
         return out

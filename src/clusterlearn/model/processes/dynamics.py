@@ -18,6 +18,7 @@ import numpy as np
 
 from clusterlearn.model.context import StepContext
 from clusterlearn.model.layers import TieChange
+from clusterlearn.model.processes.innovation import stage_medians
 from clusterlearn.model.state import State
 
 
@@ -52,10 +53,8 @@ def evolve(state: State, ctx: StepContext, rng: np.random.Generator) -> dict[str
 
     upgrades = 0
     if state.S > 1:
-        med = np.zeros(state.S)
-        for s in range(state.S):  # a loop over stages
-            members = state.stage == s
-            med[s] = np.median(c[members]) if members.any() else np.inf
+        med = stage_medians(c, state.stage, state.S)
+        med[np.isneginf(med)] = np.inf  # no firm in a stage: nobody can upgrade into it
         nxt = np.minimum(state.stage + 1, state.S - 1)
         can = (state.stage < state.S - 1) & (
             state.capability_at(nxt) >= dyn.upgrade_ratio * med[nxt]

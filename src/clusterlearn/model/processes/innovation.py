@@ -77,17 +77,25 @@ def innovate(state: State, ctx: StepContext, rng: np.random.Generator) -> int:
     return k
 
 
+def stage_medians(values: np.ndarray, stage: np.ndarray, S: int) -> np.ndarray:
+    """Median of each column of ``values`` within each stage (-inf for an empty stage)."""
+    order = np.argsort(stage, kind="stable")
+    counts = np.bincount(stage, minlength=S)
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    ordered = values[order]
+    out = np.full((S, *values.shape[1:]), -np.inf)
+    for s in range(S):  # a loop over stages (few), not firms; contiguous slices, no copies
+        if counts[s]:
+            out[s] = np.median(ordered[bounds[s] : bounds[s + 1]], axis=0)
+    return out
+
+
 def track_diffusion(state: State, ctx: StepContext) -> list[float]:
     """Close innovations that have diffused (or aged out); return the diffusion times closed."""
     if not state.innov or state.innov["id"].size == 0:
         return []
     inn = state.innov
-    S, D = state.S, state.D
-    med = np.full((S, D), -np.inf)
-    for s in range(S):  # a loop over stages (few), not firms
-        members = state.stage == s
-        if members.any():
-            med[s] = np.median(state.T[members], axis=0)
+    med = stage_medians(state.T, state.stage, state.S)
     done = med[inn["stage"], inn["domain"]] >= inn["threshold"]
     aged = (state.t - inn["t0"]) >= ctx.scenario.innovation.max_age
     close = done | aged
