@@ -59,7 +59,10 @@ def coefficients_records(table: pd.DataFrame | None) -> list[dict[str, Any]] | N
 
 
 def write_json(path: Path, meta: dict[str, Any], entries: list[dict[str, Any]]) -> Path:
+    from clusterlearn.propositions.schema import validate
+
     doc = {"schema": SCHEMA, **meta, "rule": RULE_TEXT, "propositions": entries}
+    validate(doc)  # never write a report that breaks its documented schema
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(doc, indent=2, allow_nan=False), encoding="utf-8")
     tmp.replace(path)

@@ -193,6 +193,14 @@ def run_propositions(
 
     say = log or (lambda _msg: None)
     props = select(only)
+    from clusterlearn.experiments import BACKENDS
+
+    if backend not in BACKENDS:
+        raise PropositionsError(
+            f"--backend: expected one of {', '.join(BACKENDS)}, got {backend!r}"
+        )
+    if backend == "dask" and not address:
+        raise PropositionsError("--backend dask needs --address tcp://HOST:PORT of a scheduler")
     if seed < 0:
         raise PropositionsError(f"--seed: expected a whole number >= 0, got {seed}")
     root = Path(out)
