@@ -43,7 +43,9 @@ def simulate(
     6
     """
     if not isinstance(scenario, Scenario):
-        raise TypeError(f"scenario: expected a clusterlearn.Scenario, got {type(scenario).__name__}")
+        raise TypeError(
+            f"scenario: expected a clusterlearn.Scenario, got {type(scenario).__name__}"
+        )
     n_steps = scenario.steps if steps is None else steps
     if n_steps < 0:
         raise ValueError(f"steps: expected a non-negative whole number, got {n_steps}")
