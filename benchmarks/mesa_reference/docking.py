@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from benchmarks.mesa_reference.bridge import initial_cluster, params_from_scenario, reduced_scenario
@@ -82,7 +83,7 @@ def collect(
     steps: int,
     kind: str = "clusterlearn",
     update: Update = "sequential",
-    param_changes: dict[str, float] | None = None,
+    param_changes: dict[str, Any] | None = None,
 ) -> Samples:
     """Run ``kind`` ("clusterlearn" or "reference") on the reduced model for every seed."""
     sc = reduced_scenario(n, steps)
