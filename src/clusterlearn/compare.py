@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from clusterlearn.model.context import children, default_generator
+from clusterlearn.model.context import children, default_generator, entropy_int
 from clusterlearn.result import Result
 from clusterlearn.scenario import Scenario
 from clusterlearn.simulate import simulate
@@ -112,4 +112,4 @@ def compare(
     )
     summary.index.name = "outcome"
     diff.index.name = "replication"
-    return Comparison(differences=diff, a=a, b=b, summary=summary, seed=int(root.entropy or 0))
+    return Comparison(differences=diff, a=a, b=b, summary=summary, seed=entropy_int(root))

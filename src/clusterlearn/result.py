@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from clusterlearn.errors import ClusterlearnError
-from clusterlearn.model.context import StepContext
+from clusterlearn.model.context import StepContext, entropy_int
 from clusterlearn.model.metrics import gatekeepers
 from clusterlearn.model.processes.innovation import FIELDS as INNOV_FIELDS
 from clusterlearn.model.state import INSTITUTION_TYPES, State
@@ -175,7 +175,7 @@ class Result:
     def from_simulation(cls, sim: Simulation, partial: bool = False) -> Result:
         st = sim.state
         ctx = sim._context()
-        firms = firm_table(st, ctx, centralities=True, seed=int(sim.seed.entropy or 0) % (2**32))
+        firms = firm_table(st, ctx, centralities=True, seed=entropy_int(sim.seed) % (2**32))
         recs = list(st.innov_done)
         if st.innov and st.innov["id"].size:
             open_ = {f: st.innov[f] for f in INNOV_FIELDS}
@@ -225,7 +225,7 @@ class Result:
             innovations=innov,
             edges=edges,
             scenario=sim.scenario,
-            seed=int(sim.seed.entropy) if isinstance(sim.seed.entropy, int) else 0,
+            seed=entropy_int(sim.seed),
             panel=panel,
             partial=partial,
             meta={

@@ -47,6 +47,12 @@ def make_context(scenario: Scenario, t: int) -> StepContext:
     return StepContext(scenario=scenario, env=env, t=t, trust0=trust0)
 
 
+def entropy_int(seq: np.random.SeedSequence) -> int:
+    """The root entropy of a seed sequence as one integer (0 if it is not one)."""
+    e = seq.entropy
+    return int(e) if isinstance(e, (int, np.integer)) else 0
+
+
 def default_generator(
     rng: int | np.random.SeedSequence | np.random.Generator | None,
 ) -> np.random.SeedSequence:

@@ -97,7 +97,7 @@ def _read_edges(
             a = np.array([int(r[0]) for r in rows], dtype=np.int64)
             b = np.array([int(r[1]) for r in rows], dtype=np.int64)
             tr = (
-                np.array([float(r[2]) for r in rows])
+                np.array([float(r[2] or "nan") for r in rows])
                 if rows and rows[0][2] not in (None, "")
                 else None
             )
@@ -433,7 +433,7 @@ def initial_state(sc: Scenario, rng: np.random.Generator, n_channels: int) -> St
         min(1.0, nets.auxiliary.reach * env.mult("public_services", "reach")),
         sc.geography.ell,
     )
-    if sc.channels.outward.enabled:
+    if sc.channel_params("outward").enabled:
         state.exterior = exterior_ties(
             rng, state.capability(), nets.exterior.initial, state.n_partners
         )

@@ -99,7 +99,7 @@ class ChannelOutput:
             return np.zeros(n)
         if self.rows is None:
             return per_row
-        return np.bincount(self.rows, weights=per_row, minlength=n)
+        return np.bincount(self.rows, weights=per_row, minlength=n).astype(np.float64)
 
 
 class Channel(ABC):
