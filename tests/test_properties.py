@@ -48,7 +48,7 @@ def check_invariants(sim: Simulation) -> None:
     for arr in (s.T, s.E):
         assert np.all(np.isfinite(arr)) and np.all(arr >= 0)
     assert s.T.shape == (n, s.D) == s.E.shape
-    for name in ("firm_id", "stage", "workers", "inside", "size", "x", "y", "gain", "recent"):
+    for name in ("firm_id", "stage", "workers", "inside", "size", "x", "y", "gain", "last_inflow"):
         assert getattr(s, name).shape[0] == n, name
     assert np.unique(s.firm_id).size == n
     assert np.all((s.inside >= 0) & (s.inside <= 1))

@@ -155,13 +155,12 @@ class Simulation:
         saving = np.maximum(cost_out - cost_in, 0.0)
 
         flows = dict.fromkeys(self.flow_columns(), 0.0)
-        fresh = np.zeros((st.n, len(self.channels)))
-        decay = 0.5 ** (1.0 / sc.innovation.window)
         for k, ch in enumerate(self.channels):
             params = sc.channel_params(ch.name)
             out = ch.apply(st, params, ctx, self.streams[ch.name])
             got = self._apply(out, ch)
-            fresh[:, k] = got
+            st.gain[:, k] += got
+            st.last_inflow[got > 1e-12, k] = t
             flows[ch.code] = out.tacit_flow + out.explicit_flow
             flows["socialisation"] += out.tacit_flow
             flows["combination"] += out.explicit_flow
@@ -173,8 +172,6 @@ class Simulation:
                 flows[ch.code] += inherited_T + inherited_E
                 flows["socialisation"] += inherited_T
                 flows["combination"] += inherited_E
-        st.gain += fresh
-        np.maximum(st.recent * decay, fresh > 1e-12, out=st.recent)
 
         ext, internal = seci.convert(st, ctx)
         flows["externalisation"] = ext

@@ -12,7 +12,7 @@ from scipy.spatial import cKDTree
 
 from clusterlearn.errors import ScenarioError
 from clusterlearn.model.layers import BipartiteLayer, TieLayer
-from clusterlearn.model.state import AGENT, SERVICE, TRAINING, UNIVERSITY, State
+from clusterlearn.model.state import AGENT, NEVER, SERVICE, TRAINING, UNIVERSITY, State
 
 if TYPE_CHECKING:
     from clusterlearn.scenario import Scenario
@@ -381,7 +381,7 @@ def initial_state(sc: Scenario, rng: np.random.Generator, n_channels: int) -> St
         innovations=np.zeros(n, dtype=np.int64),
         spend=z.copy(),
         gain=np.zeros((n, n_channels)),
-        recent=np.zeros((n, n_channels)),
+        last_inflow=np.full((n, n_channels), NEVER, dtype=np.int64),
         w=w,
         v=v,
         social=TieLayer.empty(),

@@ -43,7 +43,9 @@ FIRM_FIELDS_1D = (
     "x",
     "y",
 )
-FIRM_FIELDS_2D = ("T", "E", "gain", "recent")
+FIRM_FIELDS_2D = ("T", "E", "gain", "last_inflow")
+
+NEVER = -(10**9)  # "no inflow yet" in last_inflow
 
 
 @dataclass
@@ -74,7 +76,7 @@ class State:
     innovations: IntArray
     spend: FloatArray
     gain: FloatArray  # n x channels: cumulative knowledge gained per channel
-    recent: FloatArray  # n x channels: decayed indicator of recent inflow per channel
+    last_inflow: IntArray  # n x channels: last step each channel brought the firm knowledge
     # stage structure
     w: FloatArray  # S x D relevance
     v: FloatArray  # S value added
@@ -188,7 +190,7 @@ class State:
             "innovations": np.zeros(k, dtype=np.int64),
             "spend": np.zeros(k),
             "gain": np.zeros((k, self.gain.shape[1])),
-            "recent": np.zeros((k, self.recent.shape[1])),
+            "last_inflow": np.full((k, self.last_inflow.shape[1]), NEVER, dtype=np.int64),
         }
         for f in FIRM_FIELDS_1D + FIRM_FIELDS_2D:
             cur = getattr(self, f)

@@ -3,10 +3,9 @@
 Firm ``i`` innovates with probability
 ``nu x rnd_i x (1 + appropriability) x (1 + chi x diversity_i)``, where appropriability rises
 with IP protection (``ip_protection``) and ``diversity_i`` counts the distinct channels the firm
-has learned from in a recent window (an exponentially decayed indicator per channel, mean
-window ``innovation.window``). An innovation raises ``T[i, d]`` in a domain drawn from the
-stage's relevance ``w[stage]`` by ``step x Exp(1) x max(T[i, d], best of cluster x 0.5)``, so it
-can pass the cluster's best.
+has learned from in the last ``innovation.window`` steps. An innovation raises ``T[i, d]`` in a
+domain drawn from the stage's relevance ``w[stage]`` by
+``step x Exp(1) x max(T[i, d], best of cluster x 0.5)``, so it can pass the cluster's best.
 
 Diffusion time: the steps until half the firms of the innovator's stage hold at least half of
 the innovation's step, i.e. the stage's median of ``T[:, d]`` reaches ``level_before + step / 2``.
@@ -35,8 +34,9 @@ def empty() -> dict[str, np.ndarray]:
     }
 
 
-def diversity(state: State) -> np.ndarray:
-    return (state.recent > 0.5).sum(axis=1).astype(np.float64)
+def diversity(state: State, window: int) -> np.ndarray:
+    """Distinct channels a firm learned from in the last ``window`` steps."""
+    return ((state.t - state.last_inflow) < window).sum(axis=1).astype(np.float64)
 
 
 def innovate(state: State, ctx: StepContext, rng: np.random.Generator) -> int:
@@ -47,7 +47,7 @@ def innovate(state: State, ctx: StepContext, rng: np.random.Generator) -> int:
     if not inn.enabled or n == 0:
         return 0
     approp = 0.5 * ctx.env.mult("ip_protection", "appropriability")  # equals the IP lever
-    p = inn.nu * state.rnd * (1.0 + approp) * (1.0 + inn.chi * diversity(state))
+    p = inn.nu * state.rnd * (1.0 + approp) * (1.0 + inn.chi * diversity(state, inn.window))
     who = np.flatnonzero(u < np.clip(p, 0.0, 1.0))
     k = who.size
     if k == 0:
