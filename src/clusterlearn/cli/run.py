@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import signal
 import sys
+import time
 import tomllib
 from pathlib import Path
 from types import FrameType
@@ -34,15 +35,15 @@ EXIT_INTERRUPTED = 130
 SCENARIO_FILE = "scenario.toml"
 ERROR_LOG = "clusterlearn-error.log"
 
-out_console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+out_console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 # --- shared option types -------------------------------------------------------------------
 ScenarioArg = Annotated[
     Path | None,
     typer.Argument(
-        metavar="[SCENARIO.toml]",
+        metavar="SCENARIO.toml",
         help="Scenario file to run (TOML). Omit it and give --preset to run a shipped one.",
         show_default=False,
     ),
@@ -63,7 +64,7 @@ SetOpt = Annotated[
         "-s",
         metavar="KEY=VALUE",
         help="Change one parameter by its dotted key; repeatable. The value is read as TOML "
-        '(numbers, true/false, "strings", [lists]); anything else counts as a string.',
+        '(numbers, true/false, "strings", \\[lists]); anything else counts as a string.',
         show_default=False,
     ),
 ]
@@ -116,10 +117,11 @@ def load_scenario(
     if not overrides:
         return base
     try:
-        return base.with_overrides(overrides, source="--set" if sets else "--steps")
+        return base.with_overrides(overrides)
     except ScenarioError as exc:
         # Name the options the problems came from, not an internal source.
-        raise ScenarioError(exc.problems, "command line (--set/--steps)") from None
+        where = "--set" if steps is None else ("--steps" if not sets else "--set/--steps")
+        raise ScenarioError(exc.problems, where) from None
 
 
 def _remove_old_result(out: Path) -> None:
@@ -288,11 +290,14 @@ def _step_loop(sim: Any, steps: int, quiet: bool, stop: _Interrupt) -> None:
         return
     # Not a terminal (a log file or a pipe): plain progress lines instead of a live bar.
     every = max(1, steps // 10)
+    last = time.monotonic()
     for k in range(steps):
         if stop.requested:
             return
         sim.step()
-        if k == 0 or (k + 1) % every == 0 or k + 1 == steps:
+        now = time.monotonic()
+        if k == 0 or (k + 1) % every == 0 or k + 1 == steps or now - last > 10.0:
+            last = now
             print(
                 f"step {sim.state.t}/{steps}  mean capability {mean_c():.3f}",
                 file=sys.stderr,
@@ -302,6 +307,10 @@ def _step_loop(sim: Any, steps: int, quiet: bool, stop: _Interrupt) -> None:
 
 # --- commands ------------------------------------------------------------------------------
 @app.command(
+    help="Run a scenario, save its result and write its HTML report.\n\n"
+    "Shows a progress bar with the current mean capability. Ctrl-C stops after the current "
+    "step and saves the partial result (marked partial); the exit code is then 130. Prints "
+    "a summary table and where the report is.",
     epilog="Examples:\n\n"
     "  clusterlearn run --preset baseline --out results/baseline\n\n"
     "  clusterlearn run my-cluster.toml --steps 40 --seed 7 --set firms.n=500 "
@@ -353,11 +362,7 @@ def run(
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip the HTML report.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
-    """Run a scenario, save its result and write its HTML report.
-
-    Shows a progress bar with the current mean capability. Ctrl-C stops after the current
-    step and saves the partial result (marked partial); the exit code is then 130.
-    """
+    """Run a scenario, save its result and write its HTML report."""
     from clusterlearn.model.engine import Simulation
 
     sc = load_scenario(scenario, preset, sets, steps)
@@ -478,6 +483,10 @@ def report(
 
 
 @app.command(
+    help="Write the model's ODD description (Grimm et al. 2020), generated from the code.\n\n"
+    "It lists every registered channel with its docstring and parameters, every scenario "
+    "parameter with its type, range, default and meaning, the schedule of a step, the "
+    "environment levers and the recorded outcomes.",
     epilog="Examples:\n\n  clusterlearn odd --out ODD.md\n\n"
     "  clusterlearn odd --preset baseline --out baseline-ODD.md\n\n"
     "  clusterlearn odd --scenario my-cluster.toml | less",
@@ -497,12 +506,7 @@ def odd(
         ),
     ] = None,
 ) -> None:
-    """Write the model's ODD description (Grimm et al. 2020), generated from the code.
-
-    It lists every registered channel with its docstring and parameters, every scenario
-    parameter with type, range, default and meaning, the schedule of a step, the environment
-    levers and the recorded outcomes.
-    """
+    """Write the model's ODD description (Grimm et al. 2020), generated from the code."""
     from clusterlearn.report import odd_markdown
 
     sc = load_scenario(scenario, preset) if (scenario or preset) else None

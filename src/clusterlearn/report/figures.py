@@ -315,6 +315,8 @@ def network(result: Result) -> Figure:
                 alpha=0.35,
                 label=f"{layer.replace('_', '-')} tie",
                 zorder=1,
+                # Thousands of ties as vectors make a slow, heavy SVG; draw them as pixels.
+                rasterized=len(segs) > 1000,
             )
         )
     cap = firms["capability"].to_numpy()

@@ -94,9 +94,9 @@ def seci_totals(result: Result) -> list[tuple[str, float]]:
 
 
 def fmt(x: float) -> str:
-    """A number for a table: thousands separators for big ones, 3 significant decimals else."""
+    """A number for a table: whole with thousands separators from 100 on, else 3 decimals."""
     if not np.isfinite(x):
         return "n/a"
-    if abs(x) >= 1000 or float(x).is_integer():
+    if abs(x) >= 100 or float(x).is_integer():
         return f"{x:,.0f}"
     return f"{x:.3f}"
