@@ -134,6 +134,7 @@ def test_source_loses_only_if_declared(sim: Simulation, name: str) -> None:
     out = apply(sim, name)
     if REGISTRY[name].source_loses:
         assert out.lossT is not None and np.all(out.lossT >= 0)
-        assert np.all(out.lossT <= sim.state.T)
+        source = sim.state.T if out.loss_rows is None else sim.state.T[out.loss_rows]
+        assert out.lossT.shape == source.shape and np.all(out.lossT <= source)
     else:
         assert out.lossT is None

@@ -127,6 +127,7 @@ def test_mobility_movers_carry_knowledge() -> None:
     np.testing.assert_allclose(dT[1], [2 * 0.15 * 3.0])
     np.testing.assert_allclose(out.workers, [-2, 2])
     # The source loses loss 0.2 x 2 / 3 of its tacit knowledge.
+    assert list(out.loss_rows) == [0]
     np.testing.assert_allclose(out.lossT[0], [0.2 * 2 / 3 * 4.0])
     assert out.new_ties[0].a.size == 2
 

@@ -179,6 +179,7 @@ class Result:
         recs = list(st.innov_done)
         if st.innov and st.innov["id"].size:
             open_ = {f: st.innov[f] for f in INNOV_FIELDS}
+            open_["new_to_stage"] = np.ones(st.innov["id"].size, dtype=bool)
             open_["diffusion_time"] = np.full(st.innov["id"].size, np.nan)
             recs.append(open_)
         if recs:
@@ -186,7 +187,10 @@ class Result:
             innov = innov.sort_values("id").reset_index(drop=True)
         else:
             innov = pd.DataFrame(
-                {k: pd.Series(dtype=float) for k in [*INNOV_FIELDS, "diffusion_time"]}
+                {
+                    k: pd.Series(dtype=float)
+                    for k in [*INNOV_FIELDS, "new_to_stage", "diffusion_time"]
+                }
             )
         fid = st.firm_id
         edges = {

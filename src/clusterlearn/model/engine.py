@@ -207,8 +207,12 @@ class Simulation:
             else:
                 scatter_rows(target, out.rows, part, unique=out.rows_unique)
         if out.lossT is not None and ch.source_loses:
-            st.T -= out.lossT
-            np.maximum(st.T, 0.0, out=st.T)
+            rows = out.loss_rows
+            if rows is None:
+                st.T -= out.lossT
+                np.maximum(st.T, 0.0, out=st.T)
+            else:
+                st.T[rows] = np.maximum(st.T[rows] - out.lossT, 0.0)
         if out.workers is not None:
             st.workers += out.workers
             np.maximum(st.workers, 1, out=st.workers)
@@ -217,11 +221,14 @@ class Simulation:
         if out.trust_layer:
             lay = st.layer(out.trust_layer)
             tr = self.current.trust
+            # Masks, not np.unique: once per tie however many meetings, without a sort.
             if out.success_edge is not None and out.success_edge.size:
-                e = np.unique(out.success_edge)
+                e = np.zeros(lay.m, dtype=bool)
+                e[out.success_edge] = True
                 lay.trust[e] += tr.eta_up * (1.0 - lay.trust[e])
             if out.betrayal_edge is not None and out.betrayal_edge.size:
-                e = np.unique(out.betrayal_edge)
+                e = np.zeros(lay.m, dtype=bool)
+                e[out.betrayal_edge] = True
                 lay.trust[e] -= tr.eta_down * lay.trust[e]
             if out.used_edge is not None and out.used_edge.size:
                 lay.last_used[out.used_edge] = st.t

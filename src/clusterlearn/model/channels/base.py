@@ -44,7 +44,8 @@ class ChannelOutput:
     arrays, or, when ``rows`` is given, one row per entry of ``rows`` (a firm may repeat; its
     rows add up; a channel that knows its rows are distinct sets ``rows_unique``), so that a
     channel touching few firms costs little. ``lossT`` is dense tacit
-    knowledge a source gives up (only channels with ``source_loses = True`` may set it).
+    knowledge a source gives up (only channels with ``source_loses = True`` may set it), dense or
+    for the distinct firms in ``loss_rows``.
     On ties of ``trust_layer``: ``success_edge`` lists ties with a useful meeting (trust rises
     by ``eta_up (1 - trust)``), ``betrayal_edge`` ties where a partner was opportunistic (trust
     falls by ``eta_down x trust``; applied after successes), ``used_edge`` ties used this step.
@@ -57,6 +58,7 @@ class ChannelOutput:
     rows: IntArray | None = None
     rows_unique: bool = False
     lossT: FloatArray | None = None
+    loss_rows: IntArray | None = None
     workers: IntArray | None = None
     alpha_bonus: FloatArray | None = None
     trust_layer: str = ""

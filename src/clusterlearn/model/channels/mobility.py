@@ -83,8 +83,10 @@ class Mobility(Channel):
         gain = scale * absorb(state.T[src] - state.T[dst], ctx.alpha[dst][:, None])
         out.rows, out.dT = dst, gain
         if params.rate > 0:
-            share = params.loss * np.bincount(src, minlength=n) / np.maximum(state.workers, 1)
-            out.lossT = np.minimum(share, 0.5)[:, None] * state.T
+            left = np.bincount(src, minlength=n)
+            who = np.flatnonzero(left)
+            share = np.minimum(params.loss * left[who] / np.maximum(state.workers[who], 1), 0.5)
+            out.loss_rows, out.lossT = who, share[:, None] * state.T[who]
         keep = rng.random(src.size) < params.tie
         out.new_ties.append(
             TieChange(

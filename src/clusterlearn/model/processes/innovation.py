@@ -9,7 +9,9 @@ domain drawn from the stage's relevance ``w[stage]`` by
 
 Diffusion time: the steps until half the firms of the innovator's stage hold at least half of
 the innovation's step, i.e. the stage's median of ``T[:, d]`` reaches ``level_before + step / 2``.
-Innovations not diffused after ``max_age`` steps are censored.
+Innovations not diffused after ``max_age`` steps are censored (NaN). An innovation the stage's
+median already holds at the end of the step it was made is not new to the stage
+(``new_to_stage`` false, diffusion time 0) and is left out of the mean diffusion time.
 """
 
 from __future__ import annotations
@@ -102,7 +104,13 @@ def track_diffusion(state: State, ctx: StepContext) -> list[float]:
     if not close.any():
         return []
     rec = {f: inn[f][close] for f in FIELDS}
-    rec["diffusion_time"] = np.where(done[close], state.t - inn["t0"][close], np.nan).astype(float)
+    age = state.t - inn["t0"][close]
+    # Held by half the stage within the step it was made: not new to the stage, so it has
+    # no diffusion to measure (a laggard's improvement below its stage's median).
+    rec["new_to_stage"] = ~(done[close] & (age <= 1))
+    rec["diffusion_time"] = np.where(done[close], age, np.nan).astype(float)
+    rec["diffusion_time"][~rec["new_to_stage"]] = 0.0
     state.innov_done.append(rec)
     state.innov = {f: inn[f][~close] for f in FIELDS}
-    return [float(x) for x in rec["diffusion_time"][~np.isnan(rec["diffusion_time"])]]
+    times = rec["diffusion_time"][rec["new_to_stage"] & done[close]]
+    return [float(x) for x in times]
