@@ -41,28 +41,26 @@ class Snapshot:
         assert isinstance(out, np.ndarray)
         return out
 
-    def order(self) -> NDArray[np.int64]:
-        """Firms sorted by capability (computed once; position, quantiles and Gini use it)."""
-        if "order" not in self._cache:
-            self._cache["order"] = np.argsort(self.c, kind="stable")
-        out = self._cache["order"]
+    def sorted_c(self) -> FloatArray:
+        """Capabilities in ascending order (one sort per step: quantiles, Gini, quintiles)."""
+        if "sorted" not in self._cache:
+            self._cache["sorted"] = np.sort(self.c)
+        out = self._cache["sorted"]
         assert isinstance(out, np.ndarray)
         return out
 
-    def position(self) -> FloatArray:
-        if "pos" not in self._cache:
-            n = self.c.size
-            pos = np.ones(n)
-            if n > 1:
-                pos[self.order()] = np.arange(n) / (n - 1)
-            self._cache["pos"] = pos
-        out = self._cache["pos"]
-        assert isinstance(out, np.ndarray)
-        return out
+    def quintile(self, k: int) -> NDArray[np.bool_]:
+        """Firms whose position (rank / (n - 1)) lies in quintile ``k`` (0 = lowest)."""
+        s = self.sorted_c()
+        n = s.size
+        lo = s[int(np.ceil(k * (n - 1) / 5))]
+        if k == 4:
+            return self.c >= lo
+        return (self.c >= lo) & (self.c < s[int(np.ceil((k + 1) * (n - 1) / 5))])
 
     def quantile(self, q: float) -> float:
-        """Linear-interpolation quantile of capability from the sorted order."""
-        s = self.c[self.order()]
+        """Linear-interpolation quantile of capability from the sorted values."""
+        s = self.sorted_c()
         h = (s.size - 1) * q
         lo = int(np.floor(h))
         hi = min(lo + 1, s.size - 1)
@@ -95,8 +93,9 @@ def _q(p: float) -> Callable[[Snapshot], float]:
 
 def _inside_quintile(k: int) -> Callable[[Snapshot], float]:
     def f(s: Snapshot) -> float:
-        pos = s.position()
-        sel = (pos >= k / 5) & ((pos < (k + 1) / 5) if k < 4 else (pos <= 1.0))
+        if s.c.size < 2:
+            return float("nan")
+        sel = s.quintile(k)
         return float(s.state.inside[sel].mean()) if sel.any() else float("nan")
 
     return f
@@ -116,7 +115,7 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
     "p90_capability": _q(90),
     "max_capability": lambda s: float(s.c.max()) if s.c.size else float("nan"),
     "var_capability": lambda s: float(s.c.var()) if s.c.size else float("nan"),
-    "gini_capability": lambda s: gini(s.c[s.order()], presorted=True),
+    "gini_capability": lambda s: gini(s.sorted_c(), presorted=True),
     "frontier": lambda s: _mean_or_nan(s.frontier_rel()),
     "catch_up": lambda s: float(s.c.mean() / s.frontier_rel().mean()) if s.c.size else float("nan"),
     "mean_inside": lambda s: _mean_or_nan(s.state.inside),
