@@ -49,7 +49,7 @@ def _summary_table(res, outcomes: list[str] | None = None, rows: int = 20) -> Ta
         t.add_column(c, justify="right")
     for o in outs:
         t.add_column(o, justify="right")
-    wide = summ.pivot_table(index="point", columns="outcome", values=["mean", "ci_low", "ci_high"])
+    wide = summ.pivot(index="point", columns="outcome", values=["mean", "ci_low", "ci_high"])
     design = res.design.set_index("point")
     for point in list(wide.index)[:rows]:
         cells = [str(point)]

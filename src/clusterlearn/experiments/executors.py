@@ -22,8 +22,8 @@ from clusterlearn.errors import ClusterlearnError
 
 BACKENDS = ("local", "dask", "dask-local")
 
-# A payload is retried on a fresh pool after this many pool breaks it was caught in.
-MAX_BREAKS = 3
+# A payload that killed its worker process this many times (running alone) is given up.
+MAX_DEATHS = 2
 
 
 class Executor(ABC):
@@ -76,37 +76,44 @@ class LocalExecutor(Executor):
         self, fn: Callable[[Any], Any], payloads: Sequence[Any]
     ) -> Iterator[tuple[int, Any, str | None]]:
         todo = list(range(len(payloads)))[::-1]  # a stack: pop() takes the lowest index
-        breaks = dict.fromkeys(todo, 0)
+        # Payloads in flight when a worker died are suspects: they run again one at a time,
+        # so a payload that kills its worker on its own is known, and the others are cleared.
+        suspects: list[int] = []
+        deaths = dict.fromkeys(todo, 0)
         window = 4 * self.workers  # bounded in-flight work keeps memory flat
         pool = self._pool or self._new_pool()
         running: dict[Future[Any], int] = {}
-        while todo or running:
-            while todo and len(running) < window:
-                i = todo.pop()
-                running[pool.submit(fn, payloads[i])] = i
+        while todo or suspects or running:
+            if suspects:
+                if not running:
+                    i = suspects.pop(0)
+                    running[pool.submit(fn, payloads[i])] = i
+            else:
+                while todo and len(running) < window:
+                    i = todo.pop()
+                    running[pool.submit(fn, payloads[i])] = i
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             broken = False
             for fut in done:
-                i = running.pop(fut)
                 try:
                     value = fut.result()
                 except BrokenProcessPool:
                     broken = True
-                    breaks[i] += 1
-                    if breaks[i] >= MAX_BREAKS:
-                        yield i, None, f"worker process died {breaks[i]} times running this"
-                    else:
-                        todo.append(i)
                     continue
-                yield i, value, None
-            if broken:
-                # A dead worker breaks the whole pool: requeue what was in flight on a new one.
-                for i in running.values():
-                    breaks[i] += 1
-                    todo.append(i)
-                running.clear()
-                todo.sort(reverse=True)
-                pool = self._new_pool()
+                yield running.pop(fut), value, None
+            if not broken:
+                continue
+            # A dead worker breaks the whole pool: requeue what was in flight on a new one.
+            alone = len(running) == 1
+            for i in running.values():
+                if alone:
+                    deaths[i] += 1
+                if deaths[i] >= MAX_DEATHS:
+                    yield i, None, f"worker process died {deaths[i]} times running this"
+                else:
+                    suspects.append(i)
+            running.clear()
+            pool = self._new_pool()
 
     def close(self) -> None:
         if self._pool is not None:

@@ -222,19 +222,26 @@ def _sweep(
     with bar, make_executor(backend, workers, address) as ex:
         task = bar.add_task(exp.name, total=exp.n_runs, completed=done0 + failed0, failed=failed0)
         try:
-            for i, value, error in ex.map_unordered(run_chunk, payloads):
-                if error is not None:
-                    value = [
-                        RunRecord(p, r, False, error=f"lost: {error}")
-                        for p, r, _ in payloads[i]["runs"]
-                    ]
-                for rec in value:
-                    buffer.append(rec)
-                    done += rec.ok
-                    failed += not rec.ok
-                bar.update(task, completed=done + failed, failed=failed)
-                if len(buffer) >= FLUSH_RUNS or time.monotonic() - last >= FLUSH_SECONDS:
-                    flush()
+            while payloads:
+                lost = []
+                for i, value, error in ex.map_unordered(run_chunk, payloads):
+                    if error is not None and len(payloads[i]["runs"]) > 1:
+                        # split a lost chunk: only the run that kills its worker should fail
+                        lost += [payloads[i] | {"runs": [run]} for run in payloads[i]["runs"]]
+                        continue
+                    if error is not None:
+                        value = [
+                            RunRecord(p, r, False, error=f"lost: {error}")
+                            for p, r, _ in payloads[i]["runs"]
+                        ]
+                    for rec in value:
+                        buffer.append(rec)
+                        done += rec.ok
+                        failed += not rec.ok
+                    bar.update(task, completed=done + failed, failed=failed)
+                    if len(buffer) >= FLUSH_RUNS or time.monotonic() - last >= FLUSH_SECONDS:
+                        flush()
+                payloads = lost
         finally:
             # Keep what finished, also on Ctrl-C: a rerun resumes from here.
             flush()

@@ -520,6 +520,8 @@ def _messages(exc: ValidationError) -> list[str]:
             limit = next(iter((err.get("ctx") or {}).values()), "?")
             kind = "a whole number" if isinstance(given, int) else "a number"
             out.append(f"{key}: expected {kind} {_BOUNDS[typ]} {limit}, got {given!r}")
+        elif typ == "missing" and key == "factors":
+            out.append('factors: none given; add at least one [factors."KEY"] table')
         elif typ == "missing":
             out.append(f"{key}: required, but not given")
         else:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -159,50 +160,47 @@ class Store:
         self._part += 1
         parts: dict[str, str] = {}
         for kind in KINDS:
-            frames = [
-                r.tables[kind].assign(point=r.point, replication=r.replication)
-                for r in records
-                if r.ok and kind in r.tables
-            ]
-            if not frames:
+            have = [r for r in records if r.ok and kind in r.tables]
+            if not have:
                 continue
-            df = pd.concat(frames, ignore_index=True)
-            cols = ["point", "replication"] + [
-                c for c in df.columns if c not in ("point", "replication")
-            ]
+            df = pd.concat([r.tables[kind] for r in have], ignore_index=True)
+            sizes = [len(r.tables[kind]) for r in have]
+            df.insert(0, "replication", np.repeat([r.replication for r in have], sizes))
+            df.insert(0, "point", np.repeat([r.point for r in have], sizes))
             rel = f"outcomes/{kind}/part-{self.session}-{self._part:06d}.parquet"
-            _write_atomic(df[cols], self.path / rel)
+            _write_atomic(df, self.path / rel)
             parts[kind] = rel
-        keys = [(r.point, r.replication) for r in records]
-        self.con.register("_keys", pd.DataFrame(keys, columns=["point", "replication"]))
-        prev = {
-            (p, r): a
-            for p, r, a in self.con.execute(
-                "SELECT point, replication, attempts FROM runs "
-                "JOIN _keys USING (point, replication)"
-            ).fetchall()
-        }
-        self.con.unregister("_keys")
-        rows = []
-        for r in records:
-            rows.append(
-                [
-                    r.point, r.replication, "done" if r.ok else "failed",
-                    int(seed), f"{r.point},{r.replication}", self.session, r.worker,
-                    r.started, r.seconds, prev.get((r.point, r.replication), 0) + 1,
-                    r.error, r.traceback,
-                    parts.get("final") if r.ok else None,
-                    parts.get("series") if r.ok else None,
-                    parts.get("firms") if r.ok else None,
-                    r.version,
-                ]
-            )  # fmt: skip
+        rows = pd.DataFrame(
+            {
+                "point": [r.point for r in records],
+                "replication": [r.replication for r in records],
+                "status": ["done" if r.ok else "failed" for r in records],
+                "seed": int(seed),
+                "spawn_key": [f"{r.point},{r.replication}" for r in records],
+                "session": self.session,
+                "worker": [r.worker for r in records],
+                "started": [r.started for r in records],
+                "seconds": [r.seconds for r in records],
+                "attempts": 1,
+                "error": [r.error for r in records],
+                "traceback": [r.traceback for r in records],
+                **{
+                    f"part_{kind}": [parts.get(kind) if r.ok else None for r in records]
+                    for kind in KINDS
+                },
+                "clusterlearn": [r.version for r in records],
+            }
+        )
+        self.con.register("_new", rows)
         self.con.execute("BEGIN")
-        self.con.executemany(
-            f"INSERT OR REPLACE INTO runs VALUES ({', '.join('?' * len(RUN_COLUMNS))})", rows
+        # attempts counts every try of a run (a retried failure has 2)
+        self.con.execute(
+            "INSERT OR REPLACE INTO runs SELECT n.* REPLACE (coalesce(o.attempts, 0) + 1 "
+            "AS attempts) FROM _new n LEFT JOIN runs o USING (point, replication)"
         )
         self.con.execute("UPDATE experiment SET updated = ?", [time.time()])
         self.con.execute("COMMIT")
+        self.con.unregister("_new")
         self.write_seconds += time.perf_counter() - t0
 
 
