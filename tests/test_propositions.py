@@ -31,9 +31,18 @@ def test_decide(lo: float, hi: float, sign: int, expected: str) -> None:
     assert decide(lo, hi, sign, rope=0.05) == expected
 
 
+@pytest.mark.parametrize(
+    ("lo", "hi", "expected"),
+    [(0.2, 0.6, "supported"), (-0.6, -0.2, "supported"), (-0.01, 0.02, "not supported"),
+     (-0.3, 0.4, "inconclusive")],
+)  # fmt: skip
+def test_decide_two_sided(lo: float, hi: float, expected: str) -> None:
+    assert decide(lo, hi, 0, rope=0.05) == expected
+
+
 def test_decide_rejects_bad_arguments() -> None:
     with pytest.raises(ValueError, match="sign"):
-        decide(0.1, 0.2, 0, 0.05)
+        decide(0.1, 0.2, 2, 0.05)
     with pytest.raises(ValueError, match="rope"):
         decide(0.1, 0.2, 1, -1.0)
     with pytest.raises(ValueError, match="ci_low"):

@@ -91,7 +91,9 @@ def test_quick_p1_p3_p9_end_to_end(tmp_path: Path) -> None:
     # P3 locates a threshold inside the trust0 range, with a bootstrap interval.
     thr = by["P3"].parts[0].extra
     assert 0.0 < thr["threshold"] < 1.0
-    assert thr["threshold_ci_low"] <= thr["threshold"] <= thr["threshold_ci_high"]
+    assert 0.0 <= thr["threshold_ci_low"] <= thr["threshold_ci_high"] <= 1.0
+    assert by["P3"].parts[0].sign == 0  # a threshold bends either way; collapse is part 2
+    assert by["P3"].parts[1].name.startswith("collapse")
     assert by["P3"].experiment.factors["trust0"] == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
     # P9: one paired ablation per network, all arms run with the same seeds.
     assert [a.name for a in by["P9"].experiment.arms] == [

@@ -28,6 +28,7 @@ from clusterlearn.propositions.design import (
     channels_off,
 )
 from clusterlearn.propositions.verdict import combine
+from clusterlearn.scenario import Scenario
 
 # Sizes of the two variants. Full: the baseline preset as shipped.
 QUICK = {"firms.n": 80}
@@ -149,7 +150,10 @@ def _p2_design(quick: bool) -> Design:
     arms += [Arm(name, channels_off(*codes)) for name, (_, codes) in P2_ARMS.items()]
     # Transaction-cost motive: learning inside costs as much as outward, whatever the
     # social capital (no saving left to earn).
-    arms.append(Arm("no_transaction_cost", {"decision.cost_in0": 2.0, "decision.sc_discount": 0.0}))
+    cost_out0 = Scenario.preset("baseline").with_overrides(base).decision.cost_out0
+    arms.append(
+        Arm("no_transaction_cost", {"decision.cost_in0": cost_out0, "decision.sc_discount": 0.0})
+    )
     return Design(tuple(arms), 5 if quick else 20, steps, base, firms=True)
 
 
@@ -206,6 +210,11 @@ def _p2(t: Tables, rng: np.random.Generator) -> Outcome:
 
 
 # --- P3 -----------------------------------------------------------------------------------
+# "Collapse" below the trust threshold: in-cluster flow at the lowest trust0 keeps less than
+# this share of its level at the highest trust0.
+COLLAPSE_SHARE = 0.5
+
+
 def _p3_design(quick: bool) -> Design:
     base, steps = _size(quick)
     levels = _levels(
@@ -225,9 +234,26 @@ def _p3(t: Tables, rng: np.random.Generator) -> Outcome:
         name="threshold: slope change of in-cluster flow",
         rng=rng,
         n_boot=300 if len(r) < 60 else 500,
+        sign=0,  # a threshold is a change of slope of either sign; the collapse part below
+        # carries the claim's direction and size
     )
+    # Collapse: without trust, in-cluster flow keeps less than half of its level at full
+    # trust (paired by replication: the arms share seeds).
+    lo_lv, hi_lv = r["trust0"].min(), r["trust0"].max()
+    low = r[r["trust0"] == lo_lv].set_index("replication")["flow_core"]
+    high = r[r["trust0"] == hi_lv].set_index("replication")["flow_core"]
+    low, high = low.align(high, join="inner")
+    collapse = st.mean_ci(
+        (COLLAPSE_SHARE - low / high).to_numpy(),
+        name=f"collapse: flow at trust0={lo_lv:g} < {COLLAPSE_SHARE:g} x flow at {hi_lv:g}",
+        statistic=f"mean over replications of {COLLAPSE_SHARE:g} - flow(lowest)/flow(highest)",
+        sign=1,
+        rope=0.02,
+    )
+    collapse.extra["ratio_low_to_high"] = float((low / high).mean())
     parts = [
         thr,
+        collapse,
         st.trend(r, "trust0", "flow_core", name="in-cluster (core) flow rises with trust0"),
         st.trend(r, "trust0", "growth", name="growth rises with trust0"),
     ]
@@ -274,25 +300,47 @@ def _p4(t: Tables, rng: np.random.Generator) -> Outcome:
         degree=f1["degree_social"] + f1["degree_value_chain"],
         gain_in_cluster=f1[[f"gain_{c}" for c in IN_CLUSTER]].sum(axis=1),
     )
-    j = f0[["replication", "firm_id", "eigenvector", "alpha", "degree"]].merge(
-        f1[["replication", "firm_id", "gain_in_cluster", "degree"]],
+    j = f0[["replication", "firm_id", "eigenvector", "alpha", "degree", "capability"]].merge(
+        f1[["replication", "firm_id", "gain_in_cluster", "degree", "alpha"]],
         on=["replication", "firm_id"],
         suffixes=("_0", "_1"),
     )
-    j = j.rename(columns={"eigenvector": "centrality"})
+    j = j.rename(columns={"eigenvector": "centrality", "alpha_0": "alpha"})
     j["centrality_gain"] = j["degree_1"] - j["degree_0"]
+    j["alpha_gain"] = j["alpha_1"] - j["alpha"]
+    # Initial capability is a control: alpha rises with capability by construction, and a
+    # firm ahead has less to learn inside the cluster whatever its capacity.
     table, _ = st.firm_regression(
+        j,
+        "gain_in_cluster",
+        ["centrality", "alpha", "capability"],
+        interactions=[("centrality", "alpha")],
+    )
+    raw, _ = st.firm_regression(
         j, "gain_in_cluster", ["centrality", "alpha"], interactions=[("centrality", "alpha")]
     )
-    t2, _ = st.firm_regression(j, "centrality_gain", ["alpha"])
+    # Interdependence, both ways: capacity -> later centrality gain, centrality -> later
+    # capacity gain.
+    t2, _ = st.firm_regression(j, "centrality_gain", ["alpha", "capability"])
+    t3, _ = st.firm_regression(j, "alpha_gain", ["centrality", "capability"])
     table.loc["alpha -> centrality gain"] = t2.loc["alpha"]
+    table.loc["centrality -> alpha gain"] = t3.loc["centrality"]
     parts = [
         st.coefficient_estimate(
             table, "centrality:alpha", name="interaction centrality x alpha", sign=-1
         ),
         st.coefficient_estimate(table, "centrality", name="centrality -> in-cluster gain", sign=1),
         st.coefficient_estimate(table, "alpha", name="alpha -> in-cluster gain", sign=1),
-        st.coefficient_estimate(t2, "alpha", name="alpha -> centrality gain", sign=1),
+        st.coefficient_estimate(t2, "alpha", name="alpha -> centrality (degree) gain", sign=1),
+        st.coefficient_estimate(t3, "centrality", name="centrality -> alpha gain", sign=1),
+    ]
+    notes = [
+        "without the capability control the coefficients are: "
+        + ", ".join(
+            f"{k} {raw.loc[k, 'coef']:.3g} "
+            f"[{raw.loc[k, 'ci_low']:.3g}, {raw.loc[k, 'ci_high']:.3g}]"
+            for k in ("centrality", "alpha", "centrality:alpha")
+        )
     ]
     fig, ax = _fig()
     hi = j["alpha"] >= j.groupby("replication")["alpha"].transform("median")
@@ -305,7 +353,7 @@ def _p4(t: Tables, rng: np.random.Generator) -> Outcome:
     ax[0].legend(fontsize=7)
     ax[0].set_title("gain by centrality, split by absorptive capacity", fontsize=9)
     _forest(ax[1], parts, "standardised coefficients (cluster-robust 95% CI)")
-    return Outcome(parts, fig, table=table)
+    return Outcome(parts, fig, table=table, notes=notes)
 
 
 # --- P5 -----------------------------------------------------------------------------------
@@ -575,8 +623,8 @@ PROPOSITIONS: dict[str, Proposition] = {
         Proposition(
             "P3",
             "social trust as a precondition",
-            "Social trust is a precondition: below a threshold of baseline trust in-cluster "
-            "learning stays low, above it learning takes off.",
+            "Social trust is a precondition: in-cluster learning bends at a threshold of "
+            "baseline trust and, without trust, collapses to less than half its level.",
             "constructing social trust of industrial cluster is a basic condition",
             "growth and in-cluster flow against trust0; a threshold below which in-cluster "
             "learning collapses",
@@ -595,8 +643,9 @@ PROPOSITIONS: dict[str, Proposition] = {
             "knowledge acquisition",
             "regression of a firm's learning gain on centrality, alpha and their interaction; "
             "centrality gain of high-alpha firms",
-            "OLS of in-cluster gain on initial centrality, alpha and centrality x alpha "
-            "(standardised, replication fixed effects, SE clustered by replication)",
+            "OLS of in-cluster gain on initial centrality, alpha and centrality x alpha, "
+            "controlling for initial capability (standardised, replication fixed effects, SE "
+            "clustered by replication)",
             _p4_design,
             _p4,
         ),

@@ -16,6 +16,7 @@ import pandas as pd
 from clusterlearn.propositions.verdict import RULE_TEXT
 
 SCHEMA = "clusterlearn-propositions/1"
+_SIGNS = {1: "+", -1: "-", 0: "+/-"}
 
 # Fields every proposition object carries (docs/propositions.md documents each).
 FIELDS = (
@@ -132,7 +133,7 @@ def write_markdown(path: Path, meta: dict[str, Any], entries: list[dict[str, Any
         for p in e["parts"]:
             lines.append(
                 f"| {p['name']} | {_fmt(p['effect'])} | {_ci(p)} | {_fmt(p['p_value'])} | "
-                f"{p['n']} | {'+' if p['sign'] > 0 else '-'} | {p['rope']} | {p['verdict']} |"
+                f"{p['n']} | {_SIGNS[p['sign']]} | {p['rope']} | {p['verdict']} |"
             )
         for p in e["parts"]:
             ex = {k: v for k, v in p["extra"].items() if not isinstance(v, dict)}
@@ -205,7 +206,7 @@ def write_html(path: Path, meta: dict[str, Any], entries: list[dict[str, Any]], 
             out.append(
                 f"<tr><td>{esc(p['name'])}</td><td>{_fmt(p['effect'])}</td><td>{_ci(p)}</td>"
                 f"<td>{_fmt(p['p_value'])}</td><td>{p['n']}</td>"
-                f"<td>{'+' if p['sign'] > 0 else '-'}</td><td>{p['rope']}</td>"
+                f"<td>{_SIGNS[p['sign']]}</td><td>{p['rope']}</td>"
                 f"<td>{verdict(p['verdict'])}</td></tr>"
             )
         out.append("</table>")

@@ -28,7 +28,7 @@ class Part(_Strict):
     ci_high: float | None = Field(description="upper end of the 95% confidence interval")
     p_value: float | None = Field(description="two-sided p-value against zero")
     n: int = Field(description="independent units behind the interval")
-    sign: Literal[1, -1] = Field(description="the sign the thesis claims")
+    sign: Literal[1, -1, 0] = Field(description="the sign the thesis claims (0: either)")
     rope: float = Field(ge=0, description="half-width of the region of practical equivalence")
     verdict: VerdictName
     extra: dict[str, Any] = Field(description="further numbers (e.g. a located threshold)")

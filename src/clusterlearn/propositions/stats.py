@@ -332,8 +332,9 @@ def threshold(
     factor's range. Each bootstrap draw resamples runs with replacement within every level of
     ``x`` (keeping the design) and refits. The tested effect is the change in slope at the
     breakpoint (``slope above - slope below``; positive: ``y`` stays low below the threshold
-    and takes off above it) with a percentile interval; the breakpoint's location and its
-    interval are reported in ``extra``.
+    and takes off above it; negative: ``y`` falls steeply below it and levels off above it)
+    with a percentile interval; the breakpoint's location and its interval are reported in
+    ``extra``.
     """
     d = runs[[x, y]].astype(float).dropna()
     levels = np.sort(d[x].unique())
@@ -354,7 +355,8 @@ def threshold(
         boots[k] = (bb, bs1, bs2)
     lo, hi = np.percentile(boots[:, 2], [2.5, 97.5])
     # Two-sided bootstrap p-value of the slope change against zero.
-    p = float(min(1.0, 2.0 * min((boots[:, 2] <= 0).mean(), (boots[:, 2] >= 0).mean())))
+    tail = min(int((boots[:, 2] <= 0).sum()), int((boots[:, 2] >= 0).sum()))
+    p = float(min(1.0, 2.0 * (tail + 1) / (n_boot + 1)))
     b_lo, b_hi = np.percentile(boots[:, 0], [2.5, 97.5])
     means = d.groupby(x)[y].mean() / scale
     e = Estimate(name, stat, s2, float(lo), float(hi), p, len(d), sign, rope)

@@ -15,6 +15,10 @@ effect's own units. The rules are:
     anything else: the interval straddles zero without being tight around it, or the
     statistic could not be computed (NaN).
 
+A claim of a change without a direction (``sign = 0``, e.g. "the slope changes at a
+threshold") is ``supported`` when the interval excludes zero on either side, ``not
+supported`` when it lies within ``[-rope, rope]``, and ``inconclusive`` otherwise.
+
 A proposition with several parts is ``supported`` when every part is, ``not supported`` when
 at least one part is, and ``inconclusive`` otherwise.
 """
@@ -32,9 +36,10 @@ NOT_SUPPORTED: Verdict = "not supported"
 INCONCLUSIVE: Verdict = "inconclusive"
 
 RULE_TEXT = (
-    "supported if the 95% CI lies entirely on the claimed side of zero; not supported if it "
-    "lies entirely on the other side, or entirely within +/-rope (negligible); otherwise "
-    "inconclusive. Several parts: supported if all are, not supported if any is."
+    "supported if the 95% CI lies entirely on the claimed side of zero (either side for a "
+    "claimed change without direction); not supported if it lies entirely on the other side, "
+    "or entirely within +/-rope (negligible); otherwise inconclusive. Several parts: "
+    "supported if all are, not supported if any is."
 )
 
 
@@ -45,8 +50,8 @@ def decide(ci_low: float, ci_high: float, sign: int, rope: float) -> Verdict:
     ----------
     ci_low, ci_high : float
         The effect's confidence interval.
-    sign : {+1, -1}
-        The sign the proposition claims.
+    sign : {+1, -1, 0}
+        The sign the proposition claims (0: a non-zero effect of either sign).
     rope : float
         Half-width (>= 0) of the region of practical equivalence around zero.
 
@@ -66,14 +71,18 @@ def decide(ci_low: float, ci_high: float, sign: int, rope: float) -> Verdict:
     >>> decide(-0.3, 0.4, +1, 0.05)
     'inconclusive'
     """
-    if sign not in (1, -1):
-        raise ValueError(f"sign: expected +1 or -1, got {sign!r}")
+    if sign not in (1, -1, 0):
+        raise ValueError(f"sign: expected +1, -1 or 0, got {sign!r}")
     if rope < 0:
         raise ValueError(f"rope: expected a number >= 0, got {rope!r}")
     if not (math.isfinite(ci_low) and math.isfinite(ci_high)):
         return INCONCLUSIVE
     if ci_low > ci_high:
         raise ValueError(f"ci_low must not exceed ci_high; got {ci_low} > {ci_high}")
+    if sign == 0:
+        if ci_low > 0 or ci_high < 0:
+            return SUPPORTED
+        return NOT_SUPPORTED if -rope <= ci_low and ci_high <= rope else INCONCLUSIVE
     # Orient the interval so that the claimed direction is positive.
     lo, hi = (ci_low, ci_high) if sign > 0 else (-ci_high, -ci_low)
     if lo > 0:
