@@ -22,10 +22,12 @@ from clusterlearn.experiments.results import ExperimentResults, open_results
 from clusterlearn.experiments.spec import Experiment
 from clusterlearn.experiments.store import RunRecord, Store
 
-# Finished runs are committed when this many are waiting or this many seconds have passed
-# since the last commit: few, larger parts keep the store's overhead small next to a run.
+# Finished runs are committed when this many are waiting or when FLUSH_SECONDS have passed
+# since the last commit -- or COMMIT_SHARE times the last commit's duration if longer (a slow
+# disk), which keeps the store's overhead to about 2% of the sweep's time.
 FLUSH_RUNS = 256
 FLUSH_SECONDS = 1.0
+COMMIT_SHARE = 50
 
 
 def run_chunk(payload: dict[str, Any]) -> list[RunRecord]:
@@ -155,6 +157,7 @@ def run_experiment(
         if todo:
             _sweep(exp, store, todo, backend, workers, address, progress, chunk_size,
                    done0, failed0, on_commit)  # fmt: skip
+        store.finish()
     finally:
         store.close()
     res = open_results(out_dir)
@@ -239,7 +242,8 @@ def _sweep(
                         done += rec.ok
                         failed += not rec.ok
                     bar.update(task, completed=done + failed, failed=failed)
-                    if len(buffer) >= FLUSH_RUNS or time.monotonic() - last >= FLUSH_SECONDS:
+                    every = max(FLUSH_SECONDS, COMMIT_SHARE * store.last_commit_seconds)
+                    if len(buffer) >= FLUSH_RUNS or time.monotonic() - last >= every:
                         flush()
                 payloads = lost
         finally:

@@ -103,6 +103,7 @@ class Store:
         self.session = uuid.uuid4().hex[:12]
         self._part = 0
         self.write_seconds = 0.0
+        self.last_commit_seconds = 0.0
 
     def close(self) -> None:
         self.con.close()
@@ -145,6 +146,10 @@ class Store:
         self.con.execute("COMMIT")
         if not (self.path / DESIGN).exists():
             _write_atomic(_stringify(design), self.path / DESIGN)
+
+    def finish(self) -> None:
+        """Record the end of a sweep."""
+        self.con.execute("UPDATE experiment SET updated = ?", [time.time()])
 
     def status(self) -> dict[tuple[int, int], str]:
         """Status of every recorded run."""
@@ -198,10 +203,10 @@ class Store:
             "INSERT OR REPLACE INTO runs SELECT n.* REPLACE (coalesce(o.attempts, 0) + 1 "
             "AS attempts) FROM _new n LEFT JOIN runs o USING (point, replication)"
         )
-        self.con.execute("UPDATE experiment SET updated = ?", [time.time()])
         self.con.execute("COMMIT")
         self.con.unregister("_new")
-        self.write_seconds += time.perf_counter() - t0
+        self.last_commit_seconds = time.perf_counter() - t0
+        self.write_seconds += self.last_commit_seconds
 
 
 def _stringify(df: pd.DataFrame) -> pd.DataFrame:
