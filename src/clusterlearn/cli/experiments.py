@@ -45,7 +45,9 @@ def _summary_table(res, outcomes: list[str] | None = None, rows: int = 20) -> Ta
     outs = outcomes or headline(res)[:2]
     summ = res.summary(outs)
     t = Table(title=f"means over replications ({int(100 * 0.95)}% CI)", title_justify="left")
-    for c in ["point", *res.factors]:
+    # many factors do not fit a terminal: then the design is left to `--sql`
+    shown = res.factors if len(res.factors) <= 3 else []
+    for c in ["point", *shown]:
         t.add_column(c, justify="right")
     for o in outs:
         t.add_column(o, justify="right")
@@ -53,15 +55,19 @@ def _summary_table(res, outcomes: list[str] | None = None, rows: int = 20) -> Ta
     design = res.design.set_index("point")
     for point in list(wide.index)[:rows]:
         cells = [str(point)]
-        for f in res.factors:
+        for f in shown:
             v = design.loc[point, f]
             cells.append(f"{v:.4g}" if isinstance(v, float) else str(v))
         for o in outs:
             m, lo, hi = (wide.loc[point, (k, o)] for k in ("mean", "ci_low", "ci_high"))
             cells.append(f"{m:.4g}" + ("" if lo != lo else f" [{lo:.4g}, {hi:.4g}]"))
         t.add_row(*cells)
+    notes = []
     if len(wide) > rows:
-        t.caption = f"first {rows} of {len(wide)} design points"
+        notes.append(f"first {rows} of {len(wide)} design points")
+    if not shown:
+        notes.append("factor values: --sql 'SELECT * FROM design'")
+    t.caption = "; ".join(notes) or None
     return t
 
 
@@ -162,6 +168,14 @@ def sensitivity(
         for row in table.itertuples(index=False):
             t.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
         _out.print(t)
+        if method == "sobol" and idx.second is not None:
+            s2 = idx.second.reindex(idx.second["S2"].abs().sort_values(ascending=False).index)
+            t2 = Table(title=f"second-order indices of {o} (largest 10)", title_justify="left")
+            for c in s2.columns:
+                t2.add_column(str(c), justify="right")
+            for row in s2.head(10).itertuples(index=False):
+                t2.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+            _out.print(t2)
         fig = plot_sensitivity(idx)
         fig.savefig(figures / f"sensitivity_{o}.png", dpi=110)
     _out.print(f"figures in {figures}")

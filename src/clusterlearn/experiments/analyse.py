@@ -197,7 +197,7 @@ def _check_outcomes(final: pd.DataFrame, outcomes: list[str]) -> None:
 
 def headline(res: ExperimentResults) -> list[str]:
     """A few outcomes worth showing first (those that exist)."""
-    prefer = ["mean_capability", "catch_up", "gini_capability", "mean_trust", "y"]
+    prefer = ["mean_capability", "gini_capability", "catch_up", "mean_trust", "y"]
     have = res.outcomes
     out = [o for o in prefer if o in have]
     return out or have[:3]

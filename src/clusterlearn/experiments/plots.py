@@ -183,6 +183,8 @@ def write_report(res: ExperimentResults, out: Path, outcomes: list[str] | None =
                 table = idx.table() if isinstance(idx, SobolIndices) else idx
                 lines += [f"### {res.method.capitalize()} indices", "",
                           markdown_table(table), ""]  # fmt: skip
+                if isinstance(idx, SobolIndices) and idx.second is not None:
+                    lines += ["Second order:", "", markdown_table(idx.second), ""]
                 figs.append((f"sensitivity_{o}.png", plot_sensitivity(idx)))
                 lines.append(f"![sensitivity](sensitivity_{o}.png)\n")
     if d["failed"]:
