@@ -446,7 +446,7 @@ FIGURES: list[FigureSpec] = [
     FigureSpec(
         "flows_by_channel",
         "Knowledge absorbed by channel",
-        "Knowledge absorbed through each of the 11 channels per step (stacked) and over "
+        f"Knowledge absorbed through each of the {len(channels())} channels per step (stacked) and over "
         "the whole run. Core-network channels blue, auxiliary green, exterior orange.",
         flows_by_channel,
     ),
