@@ -446,8 +446,8 @@ FIGURES: list[FigureSpec] = [
     FigureSpec(
         "flows_by_channel",
         "Knowledge absorbed by channel",
-        f"Knowledge absorbed through each of the {len(channels())} channels per step (stacked) and over "
-        "the whole run. Core-network channels blue, auxiliary green, exterior orange.",
+        f"Knowledge absorbed through each of the {len(channels())} channels per step (stacked) "
+        "and over the whole run. Core-network channels blue, auxiliary green, exterior orange.",
         flows_by_channel,
     ),
     FigureSpec(
