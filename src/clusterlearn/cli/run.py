@@ -187,7 +187,7 @@ def _flow_table(result: Result) -> Table:
     table.add_column("absorbed", justify="right")
     table.add_column("share", justify="right")
     for r in summary.flows(result):
-        table.add_row(r.code, r.name, r.network, summary.fmt(r.total), f"{100 * r.share:.1f}%")
+        table.add_row(r.code, r.name, r.network, summary.fmt_flow(r.total), f"{100 * r.share:.1f}%")
     return table
 
 
@@ -210,10 +210,10 @@ def _summary_table(result: Result) -> Table:
     table.add_column("end", justify="right")
     for h in summary.headline(result):
         if h.label in keep:
-            table.add_row(h.label, summary.fmt(h.start), summary.fmt(h.end))
+            table.add_row(h.label, summary.fmt(h.start, h.count), summary.fmt(h.end, h.count))
     for label, value in summary.totals(result):
         if label in ("innovations", "upgrades"):
-            table.add_row(f"{label} (total)", "", summary.fmt(value))
+            table.add_row(f"{label} (total)", "", summary.fmt(value, count=True))
     return table
 
 
@@ -386,6 +386,9 @@ def run(
             raise typer.Exit(EXIT_INTERRUPTED) from None
         done = sim.state.t
         partial = done < sc.steps
+        if not quiet:
+            what = "the result" if no_report else "the result and writing the report"
+            err_console.print(f"saving {what} ...")
         result = sim.result(partial=partial)
         result.save(out)
         sc.to_toml(out / SCENARIO_FILE)

@@ -19,6 +19,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from clusterlearn.model.channels import channels
 
@@ -117,7 +118,8 @@ def capability(result: Result) -> Figure:
     ax.plot(t, m["frontier"], color="#cb181d", lw=2, label="global frontier (stage-relevant)")
     ax.set_xlabel("step (quarter)")
     ax.set_ylabel("capability c = w[stage] · T")
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    # Below the axes: the band and the frontier leave no free corner inside.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
     return fig
 
 
@@ -309,7 +311,7 @@ def network(result: Result) -> Figure:
         segs = np.stack([xy[a], xy[b]], axis=1)
         ax.add_collection(
             LineCollection(
-                segs,
+                list(segs),
                 colors=colour,
                 linewidths=width,
                 alpha=0.35,
@@ -369,6 +371,7 @@ def industry(result: Result) -> Figure:
     ax2 = ax.twinx()
     _bars(ax2, t, m["upgrades"].to_numpy(), color="#fdae6b", alpha=0.7, label="upgrades per step")
     ax2.set_ylabel("upgrades per step")
+    ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_zorder(ax2.get_zorder() + 1)
     ax.patch.set_visible(False)
     h1, l1 = ax.get_legend_handles_labels()
@@ -384,6 +387,7 @@ def innovation(result: Result) -> Figure:
     _bars(ax1, t, m["innovations"].to_numpy(), color="#2171b5", label="innovations")
     ax1.set_xlabel("step (quarter)")
     ax1.set_ylabel("innovations per step")
+    ax1.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax1.set_title(f"{int(m['innovations'].sum())} innovations in all", fontsize=10)
     times = (
         result.innovations["diffusion_time"].to_numpy(dtype=float)
@@ -420,6 +424,7 @@ def population(result: Result) -> Figure:
     _bars(ax2, t, -m["exits"].to_numpy(), color="#fb6a4a", alpha=0.8, label="exits (negative)")
     ax2.axhline(0, color="0.5", lw=0.6)
     ax2.set_ylabel("entries / exits per step")
+    ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_zorder(ax2.get_zorder() + 1)
     ax.patch.set_visible(False)
     h1, l1 = ax.get_legend_handles_labels()

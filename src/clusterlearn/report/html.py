@@ -88,6 +88,7 @@ def build_report(result: Result, out: str | os.PathLike[str]) -> Path:
         lstrip_blocks=True,
     )
     env.filters["num"] = summary.fmt
+    env.filters["flow"] = summary.fmt_flow
     scenario = result.scenario
     steps_done = int(result.metrics["step"].iloc[-1])
     versions = result.meta.get("versions", {})

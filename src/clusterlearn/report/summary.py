@@ -40,11 +40,16 @@ _TOTALS = (
 )
 
 
+# Outcomes that are counts, shown as whole numbers.
+_COUNTS = {"gatekeepers", "population"}
+
+
 @dataclass(frozen=True)
 class Headline:
     label: str
     start: float
     end: float
+    count: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,10 @@ def headline(result: Result) -> list[Headline]:
     """Start and end values of the main outcomes."""
     m = result.metrics
     first, last = m.iloc[0], m.iloc[-1]
-    return [Headline(label, float(first[col]), float(last[col])) for col, label in _HEADLINE]
+    return [
+        Headline(label, float(first[col]), float(last[col]), col in _COUNTS)
+        for col, label in _HEADLINE
+    ]
 
 
 def totals(result: Result) -> list[tuple[str, float]]:
@@ -93,10 +101,16 @@ def seci_totals(result: Result) -> list[tuple[str, float]]:
     return [(k, float(f[k].sum())) for k in SECI if k in f.columns]
 
 
-def fmt(x: float) -> str:
-    """A number for a table: whole with thousands separators from 100 on, else 3 decimals."""
+def fmt(x: float, count: bool = False) -> str:
+    """A number for a table: counts whole, with thousands separators; other values with 3
+    decimals below 1,000 and whole above."""
     if not np.isfinite(x):
         return "n/a"
-    if abs(x) >= 100 or float(x).is_integer():
+    if count or abs(x) >= 1000:
         return f"{x:,.0f}"
     return f"{x:.3f}"
+
+
+def fmt_flow(x: float) -> str:
+    """A knowledge volume: one decimal, thousands separators."""
+    return f"{x:,.1f}" if np.isfinite(x) else "n/a"
