@@ -80,6 +80,22 @@ def _counts_line(res) -> str:  # type: ignore[no-untyped-def]
     )
 
 
+def _run(exp, folder, backend, workers, address, retry_failed, no_progress):  # type: ignore[no-untyped-def]
+    from clusterlearn.experiments import run_experiment
+
+    try:
+        return run_experiment(
+            exp, folder, backend=backend, workers=workers, address=address,
+            retry_failed=retry_failed, progress=not no_progress,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        Console(stderr=True).print(
+            f"interrupted: the finished runs are stored in {folder}; run the same command "
+            f"again to resume"
+        )
+        raise
+
+
 @app.command()
 def sweep(
     experiment: Annotated[Path, typer.Argument(help="experiment TOML file")],
@@ -93,14 +109,9 @@ def sweep(
     no_progress: NoProgress = False,
 ) -> None:
     """Run every run of an experiment not stored yet in its folder (resumable)."""
-    from clusterlearn.experiments import run_experiment
-
     exp = _load(experiment)
     folder = out or _default_out(exp.name)
-    res = run_experiment(
-        exp, folder, backend=backend, workers=workers, address=address,
-        retry_failed=retry_failed, progress=not no_progress,
-    )  # fmt: skip
+    res = _run(exp, folder, backend, workers, address, retry_failed, no_progress)
     _out.print(_counts_line(res))
     if res.ran == 0:
         _out.print("nothing to run: every run is stored" + (
@@ -139,7 +150,6 @@ def sensitivity(
     no_progress: NoProgress = False,
 ) -> None:
     """Sobol or Morris sensitivity indices of an experiment's factors (runs what is missing)."""
-    from clusterlearn.experiments import run_experiment
     from clusterlearn.experiments.analyse import headline
     from clusterlearn.experiments.plots import plot_sensitivity
 
@@ -152,10 +162,7 @@ def sensitivity(
             raise ClusterlearnError(f"{experiment}: give --samples for a {method} design")
         exp = exp.with_design(method, **extra)
     folder = out or _default_out(exp.name, f"-{method}")
-    res = run_experiment(
-        exp, folder, backend=backend, workers=workers, address=address,
-        retry_failed=retry_failed, progress=not no_progress,
-    )  # fmt: skip
+    res = _run(exp, folder, backend, workers, address, retry_failed, no_progress)
     _out.print(_counts_line(res))
     figures = folder / "report"
     figures.mkdir(parents=True, exist_ok=True)
