@@ -182,3 +182,19 @@ def test_schema_rejects_missing_and_bad_fields() -> None:
         assert k in entry["required"], k
     with pytest.raises(ValueError):
         Report.model_validate({"schema": "clusterlearn-propositions/1"})
+
+
+def test_arms_share_a_seed_and_seeds_do_not_depend_on_selection() -> None:
+    from clusterlearn.propositions.runner import experiment_for, proposition_seed
+
+    seeds = {pid: proposition_seed(7, pid) for pid in PROPOSITIONS}
+    assert len(set(seeds.values())) == 12  # independent streams per proposition
+    assert proposition_seed(7, "P3") == seeds["P3"]
+    d = PROPOSITIONS["P9"].design(True)
+    exps = [experiment_for(d, arm, "P9", seeds["P9"]) for arm in d.arms]
+    assert {e.seed for e in exps} == {seeds["P9"]}  # common random numbers across arms
+    assert all(e.n_points == 1 and e.replications == d.replications for e in exps)
+    off = exps[1].scenario.channels
+    assert not off.training.enabled and exps[0].scenario.channels.training.enabled
+    p4 = PROPOSITIONS["P4"].design(True)
+    assert [experiment_for(p4, a, "P4", 1).run_steps for a in p4.arms] == [0, p4.steps]
