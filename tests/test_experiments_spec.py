@@ -184,3 +184,19 @@ def test_a_folder_belongs_to_one_experiment(tmp_path: Path) -> None:
     more = exp.model_copy(update={"replications": 3})
     res = cx.run_experiment(more, tmp_path / "out", workers=1, progress=False)
     assert res.ran == 2 and res.counts == {"done": 3, "failed": 0, "pending": 0, "total": 3}
+    # fewer replications: the extra stored runs stay in the store but out of view
+    fewer = exp.model_copy(update={"replications": 2})
+    res = cx.run_experiment(fewer, tmp_path / "out", workers=1, progress=False)
+    assert res.ran == 0 and res.counts["pending"] == 0 and len(res.final) == 2
+    assert len(cx.open(tmp_path / "out").final) == 2
+
+
+def test_backend_choices_are_checked() -> None:
+    from clusterlearn.experiments.executors import make_executor
+
+    with pytest.raises(ClusterlearnError, match="--backend: expected one of"):
+        make_executor("spark")
+    with pytest.raises(ClusterlearnError, match="--backend dask needs --address"):
+        make_executor("dask")
+    with pytest.raises(ClusterlearnError, match="--workers: expected a whole number >= 1"):
+        make_executor("local", workers=0)

@@ -149,7 +149,7 @@ class DaskExecutor(Executor):
                 self._client = Client(self._cluster)
             else:
                 self._client = Client(address, timeout="10s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             if self._cluster is not None:
                 self._cluster.close()
             raise ClusterlearnError(
@@ -166,7 +166,7 @@ class DaskExecutor(Executor):
 
         todo = list(range(len(payloads)))[::-1]
         window = 4 * max(self.workers, 1)
-        index: dict[str, int] = {}
+        index: dict[Any, int] = {}
         ac = as_completed()
 
         def submit() -> None:

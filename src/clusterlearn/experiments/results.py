@@ -59,6 +59,10 @@ class ExperimentResults:
             raise ClusterlearnError(f"{cat}: the catalogue holds no experiment")
         self.info = exp.iloc[0].to_dict()
         self.spec: dict[str, Any] = json.loads(self.info["spec"])
+        # Replications beyond the experiment's current count (it was lowered) stay stored but
+        # out of view, so that counts and tables describe the experiment as it now stands.
+        self.runs = self.runs[self.runs["replication"] < int(self.spec["replications"])]
+        self.runs = self.runs.reset_index(drop=True)
         self.versions: dict[str, str] = json.loads(self.info["versions"])
         self.params = [json.loads(p) for p in points["params"]]
         self.design = pd.read_parquet(self.path / DESIGN)
