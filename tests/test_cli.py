@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from clusterlearn import Result, Scenario
+from clusterlearn import Result, Scenario, simulate
 from clusterlearn.cli import main
 from clusterlearn.model.channels import REGISTRY
 from clusterlearn.report import FIGURES
@@ -27,26 +27,13 @@ def cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProce
     )
 
 
-pytestmark = pytest.mark.xdist_group("cli")
-
-
-@pytest.fixture(scope="module")
-def run_dir(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    out = tmp_path_factory.mktemp("cli") / "run"
-    proc = cli("run", *SMALL, "--seed", "11", "--out", out)
-    return out, proc
-
-
 def test_entry_point_installed() -> None:
     assert EXE.exists(), f"console script missing at {EXE}"
 
 
-def test_run_saves_result_report_and_summary(
-    run_dir: tuple[Path, subprocess.CompletedProcess[str]],
-) -> None:
-    out, proc = run_dir
+def test_run_saves_result_report_and_summary(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    proc = cli("run", *SMALL, "--seed", "11", "--out", out)
     assert proc.returncode == 0, proc.stderr
     result = Result.load(out)
     assert result.seed == 11
@@ -152,10 +139,10 @@ def test_scenario_file_and_force(tmp_path: Path) -> None:
     assert not (out / "report.html").exists()
 
 
-def test_report_rebuilds(
-    run_dir: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path
-) -> None:
-    out, _ = run_dir
+def test_report_rebuilds(tmp_path: Path) -> None:
+    out = tmp_path / "saved"
+    sc = Scenario.preset("baseline").with_overrides({"firms.n": 30, "steps": 4})
+    simulate(sc, rng=2).save(out)
     target = tmp_path / "elsewhere"
     proc = cli("report", out, "--out", target)
     assert proc.returncode == 0, proc.stderr

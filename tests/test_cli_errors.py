@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from clusterlearn import Scenario, simulate
 from clusterlearn.cli import ERROR_LOG, main
 
 EXE = Path(sys.executable).parent / "clusterlearn"
@@ -23,13 +24,11 @@ def cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture(scope="module")
-def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture
+def saved(tmp_path: Path) -> Path:
     """A small saved result."""
-    work = tmp_path_factory.mktemp("saved")
-    proc = cli("run", "--preset", "baseline", *TINY, "--out", work / "res", cwd=work)
-    assert proc.returncode == 0, proc.stderr
-    return work / "res"
+    sc = Scenario.preset("baseline").with_overrides({"firms.n": 20, "steps": 1})
+    return simulate(sc, rng=1).save(tmp_path / "saved-result")
 
 
 def _write(name: str, text: str) -> Callable[[Path], None]:

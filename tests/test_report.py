@@ -54,16 +54,9 @@ def small_result() -> Result:
     return simulate(sc, rng=5)
 
 
-@pytest.fixture(scope="module")
-def report_dir(small_result: Result, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("report")
-    assert build_report(small_result, out) == out / "report.html"
-    return out
-
-
-def test_every_figure_is_embedded_and_saved(report_dir: Path) -> None:
-    tmp_path = report_dir
-    path = tmp_path / "report.html"
+def test_every_figure_is_embedded_and_saved(small_result: Result, tmp_path: Path) -> None:
+    path = build_report(small_result, tmp_path)
+    assert path == tmp_path / "report.html"
     page = _parse(path)
     assert page.figures == [f"fig-{spec.name}" for spec in FIGURES]
     assert len(page.images) == len(FIGURES)
@@ -77,9 +70,10 @@ def test_every_figure_is_embedded_and_saved(report_dir: Path) -> None:
         svg = ET.parse(tmp_path / "figures" / f"{spec.name}.svg").getroot()
         assert svg.tag.endswith("svg")
         assert img["alt"] == spec.title
+    _numbers_of_the_run(small_result, tmp_path)
 
 
-def test_report_shows_the_numbers_of_the_run(small_result: Result, report_dir: Path) -> None:
+def _numbers_of_the_run(small_result: Result, report_dir: Path) -> None:
     html = (report_dir / "report.html").read_text(encoding="utf-8")
     assert f"<code>{small_result.seed}</code>" in html
     assert 'id="partial"' not in html

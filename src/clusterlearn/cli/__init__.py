@@ -81,6 +81,7 @@ def main() -> None:
     the traceback saved to a log file, exit 1.
     """
     _load()
+    set_output_dir(None)
     try:
         app()  # click's standalone mode: exits itself on success and on usage errors
     except ClusterlearnError as exc:
