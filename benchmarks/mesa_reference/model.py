@@ -241,6 +241,8 @@ class Firm(FixedAgent):
                 continue  # no barter: one side would gain nothing
             cheat_self, cheat_other = self.betrays(), other.betrays()
             model.counters.meetings["C2"] += 1
+            # A barter is a swap: both sides' gains come from the levels before it.
+            gains = []
             for learner, source, cheated in ((self, other, cheat_other), (other, self, cheat_self)):
                 if cheated:
                     continue
@@ -248,6 +250,8 @@ class Firm(FixedAgent):
                 gT = s * absorb(source.T_seen - learner.T_seen, learner.alpha)
                 gE = s * p.it_explicit * absorb(source.E_seen - learner.E_seen, learner.alpha)
                 model.counters.C2 += float(gT.sum() + gE.sum())
+                gains.append((learner, gT, gE))
+            for learner, gT, gE in gains:
                 learner.learn(gT, gE)
             model.meeting_outcome(
                 "value_chain", self, other, success=not (cheat_self or cheat_other)
