@@ -292,6 +292,7 @@ def network(result: Result) -> Figure:
     if n == 0:
         _empty_note(ax, "no firms")
         return fig
+    all_gatekeepers = int(firms["gatekeeper"].astype(bool).sum())
     if n > MAX_DRAWN_FIRMS:
         pick = np.sort(
             np.random.default_rng(result.seed % 2**63).choice(n, MAX_DRAWN_FIRMS, replace=False)
@@ -347,7 +348,8 @@ def network(result: Result) -> Figure:
             edgecolors="#cb181d",
             linewidths=1.4,
             zorder=3,
-            label=f"gatekeeper ({int(gk.sum())})",
+            label=f"gatekeeper ({int(gk.sum())}"
+            + (f" of {all_gatekeepers:,})" if len(firms) < n else ")"),
         )
     fig.colorbar(sc, ax=ax, label="value-chain stage", shrink=0.6, ticks=np.arange(stages))
     ax.set_aspect("equal")
