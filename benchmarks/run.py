@@ -274,13 +274,13 @@ def docking_run(plan: Plan) -> dict[str, Any]:
         param_changes={"informal_rate": rate},
     )
     lww = docking.collect(
-        "reference (simultaneous, last write wins)",
+        "reference (simultaneous, once per tie)",
         seeds,
         n,
         steps,
         kind="reference",
         update="simultaneous",
-        param_changes={"last_write_wins": True},
+        param_changes={"once_per_tie": True},
     )
     level = 0.05 / len(docking.OUTCOMES)
     return {
@@ -295,8 +295,8 @@ def docking_run(plan: Plan) -> dict[str, Any]:
             ("reference: sequential vs simultaneous updates (by design)", seq, sim),
             ("negative control: clusterlearn vs reference with C1 rate x1.25", eng, ctrl),
             (
-                "diagnostic: clusterlearn vs reference keeping one trust change per tie and "
-                "phase (the engine's C1 rule; see docs/benchmarks.md)",
+                "diagnostic: clusterlearn vs reference applying at most one trust rise and one "
+                "fall per tie and phase (the engine's C1 rule; see docs/benchmarks.md)",
                 eng,
                 lww,
             ),

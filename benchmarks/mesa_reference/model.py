@@ -79,10 +79,10 @@ class ReferenceParams:
     ell: float = 0.15
     informal: bool = True
     cooperation: bool = True
-    # Diagnostic only: in simultaneous mode, keep just one trust change per tie and phase
-    # (each computed from the trust at the start of the phase, the last one wins) instead
-    # of counting every meeting. Reproduces the engine's C1 behaviour; see docs/benchmarks.md.
-    last_write_wins: bool = False
+    # Diagnostic only (simultaneous mode): apply at most one rise and one fall of trust per
+    # tie and phase, however many meetings used the tie, instead of counting every meeting.
+    # This is the engine's C1 rule; see docs/benchmarks.md.
+    once_per_tie: bool = False
 
 
 @dataclass
@@ -329,7 +329,6 @@ class ClusterModel(mesa.Model):
             [self.firms[j] for j in sorted(self.vc.neighbors(i)) if j > i] for i in range(n)
         ]
         self._pending: list[tuple[str, int, int, bool]] = []
-        self._overwrite: list[tuple[str, int, int, float]] = []
         self.counters = Counters()
         self.history: list[Counters] = []
 
@@ -347,12 +346,9 @@ class ClusterModel(mesa.Model):
         Every meeting counts: when two meetings use the same tie in one phase (i talks to j
         and j talks to i), both changes apply, one after the other.
         """
-        if self.update == "simultaneous" and self.p.last_write_wins:
-            t = self.trust(layer, a, b)
-            value = t + self.p.eta_up * (1.0 - t) if success else t - self.p.eta_down * t
-            self._overwrite.append((layer, a.index, b.index, value))
-        elif self.update == "simultaneous":
-            self._pending.append((layer, a.index, b.index, success))
+        if self.update == "simultaneous":
+            lo, hi = sorted((a.index, b.index))  # a tie is undirected
+            self._pending.append((layer, lo, hi, success))
         else:
             self._change_trust(layer, a.index, b.index, success)
 
@@ -372,12 +368,15 @@ class ClusterModel(mesa.Model):
     def _end_phase(self) -> None:
         if self.update == "simultaneous":
             self.agents.do("advance")
-            for layer, a, b, success in self._pending:
+            pending = self._pending
+            if self.p.once_per_tie:
+                # One rise per tie, then one fall per tie, each however many meetings.
+                ups = dict.fromkeys(k for k in pending if k[3])
+                downs = dict.fromkeys(k for k in pending if not k[3])
+                pending = [*ups, *downs]
+            for layer, a, b, success in pending:
                 self._change_trust(layer, a, b, success)
-            for layer, a, b, value in self._overwrite:
-                self._graph(layer).edges[a, b]["trust"] = min(1.0, max(0.0, value))
             self._pending.clear()
-            self._overwrite.clear()
 
     # --- the step -------------------------------------------------------------------------
     def step(self) -> None:
