@@ -186,6 +186,18 @@ CASES: list[tuple[str, Callable[[Path], None], list[str], str]] = [
     ("report of nothing", _nothing, ["report", "nowhere"], "nowhere: no such folder"),
     ("report of a non-result", _not_result, ["report", "out"], "not a clusterlearn result"),
     ("odd into a folder", lambda d: (d / "o").mkdir(), ["odd", "--out", "o"], "is a folder"),
+    (
+        "odd check of nothing",
+        _nothing,
+        ["odd", "--check", "none.md"],
+        "--check none.md: no such file",
+    ),
+    (
+        "odd check finds gaps",
+        _write("mine.md", "C1 informal\n"),
+        ["odd", "--check", "mine.md"],
+        "mine.md does not mention",
+    ),
 ]
 
 

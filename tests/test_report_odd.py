@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +12,7 @@ from clusterlearn.model import engine
 from clusterlearn.model.channels import REGISTRY
 from clusterlearn.model.environment import LEVER_EFFECTS
 from clusterlearn.model.metrics import METRICS
-from clusterlearn.report import odd_markdown
+from clusterlearn.report import coverage_gaps, odd_markdown
 from clusterlearn.report.odd import parameters
 
 
@@ -70,3 +71,23 @@ def test_scenario_values_are_shown() -> None:
     row = next(line for line in text.splitlines() if line.startswith("| `firms.n` |"))
     assert "**1234**" in row
     assert "in `odd-test`" in text
+
+
+def test_coverage_check_finds_what_a_text_leaves_out(text: str) -> None:
+    assert coverage_gaps(text) == []
+    informal = next(c for c in REGISTRY.values() if c.name == "informal")
+    # Drop the informal channel's section and every mention of one parameter.
+    cut = text.replace(f"#### {informal.code} {informal.name}", "").replace(informal.name, "")
+    cut = cut.replace("trust.eta_up", "")
+    gaps = coverage_gaps(cut)
+    assert f"channel {informal.code} {informal.name}" in gaps
+    assert "parameter trust.eta_up" in gaps
+    assert "parameter firms.n" not in gaps
+
+
+def test_docs_odd_mentions_everything_the_code_defines() -> None:
+    doc = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
+    if not doc.exists():
+        pytest.skip("docs/ODD.md not written yet")
+    gaps = coverage_gaps(doc.read_text(encoding="utf-8"))
+    assert not gaps, "docs/ODD.md misses: " + ", ".join(gaps)

@@ -491,6 +491,7 @@ def report(
     "parameter with its type, range, default and meaning, the schedule of a step, the "
     "environment levers and the recorded outcomes.",
     epilog="Examples:\n\n  clusterlearn odd --out ODD.md\n\n"
+    "  clusterlearn odd --check docs/ODD.md\n\n"
     "  clusterlearn odd --preset baseline --out baseline-ODD.md\n\n"
     "  clusterlearn odd --scenario my-cluster.toml | less",
 )
@@ -508,10 +509,30 @@ def odd(
             "--out", "-o", help="Markdown file to write (default: print it).", show_default=False
         ),
     ] = None,
+    check: Annotated[
+        Path | None,
+        typer.Option(
+            "--check",
+            help="Instead, check that a hand-written ODD (e.g. docs/ODD.md) mentions every "
+            "channel, parameter, outcome and lever of the code; exit code 2 if not.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Write the model's ODD description (Grimm et al. 2020), generated from the code."""
-    from clusterlearn.report import odd_markdown
+    from clusterlearn.report import coverage_gaps, odd_markdown
 
+    if check is not None:
+        if not check.is_file():
+            raise ClusterlearnError(f"--check {check}: no such file (expected a Markdown file)")
+        gaps = coverage_gaps(check.read_text(encoding="utf-8", errors="replace"))
+        if gaps:
+            raise ClusterlearnError(
+                f"{check} does not mention {len(gaps)} model element(s) the code defines:\n"
+                + "\n".join(f"  - {g}" for g in gaps)
+            )
+        out_console.print(f"{check}: mentions every channel, parameter, outcome and lever")
+        return
     sc = load_scenario(scenario, preset) if (scenario or preset) else None
     text = odd_markdown(sc)
     if out is None:

@@ -391,3 +391,39 @@ def odd_markdown(scenario: Scenario | None = None) -> str:
         add(_doc(mod))
         add(f"Code: `{mod.__name__}`.")
     return "\n\n".join(out).rstrip() + "\n"
+
+
+def coverage_gaps(text: str) -> list[str]:
+    """What a hand-written ODD ``text`` leaves out of the model as the code defines it.
+
+    A channel counts as covered when its code and its name appear; a parameter when its
+    dotted key appears (for ``interventions[].at`` and the like: ``interventions`` and the
+    field name). Outcomes and levers count when their names appear; a numbered family of
+    outcomes (``inside_q1`` .. ``inside_q5``) when one of its members does.
+
+    Returns
+    -------
+    list of str
+        One line per missing item; empty when the text covers everything.
+    """
+    gaps = []
+    for cls in REGISTRY.values():
+        if cls.code not in text or cls.name not in text:
+            gaps.append(f"channel {cls.code} {cls.name}")
+    for p in parameters():
+        if "[]." in p.key:
+            head, _, leaf = p.key.partition("[].")
+            found = head in text and re.search(rf"\b{re.escape(leaf)}\b", text) is not None
+        else:
+            found = p.key in text
+        if not found:
+            gaps.append(f"parameter {p.key}")
+    for name in metrics.METRICS:
+        # A numbered family (inside_q1 .. inside_q5) may be written as a range.
+        family = re.fullmatch(r"(.*\D)\d+", name)
+        if name not in text and not (family and re.search(rf"{family.group(1)}\d", text)):
+            gaps.append(f"outcome {name}")
+    for lever in environment.LEVER_EFFECTS:
+        if lever not in text:
+            gaps.append(f"environment lever {lever}")
+    return gaps
