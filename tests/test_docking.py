@@ -59,19 +59,7 @@ def _by_outcome(rows: list[Comparison]) -> dict[str, Comparison]:
     return {r.outcome: r for r in rows}
 
 
-# The engine raises a tie's trust at most once per step, however many useful C1 meetings
-# used it (i talks to j and j talks to i); MODEL.md and the reference count every meeting.
-# See docs/benchmarks.md, "Known deviation"; remove the mark once the two agree.
-_ONCE_PER_TIE = pytest.mark.xfail(
-    strict=True,
-    reason="engine C1 changes a tie's trust once per step, however many meetings used it",
-)
-
-
-@pytest.mark.parametrize(
-    "outcome",
-    [pytest.param(o, marks=_ONCE_PER_TIE) if o == "mean_trust" else o for o in OUTCOMES],
-)
+@pytest.mark.parametrize("outcome", OUTCOMES)
 def test_engine_docks_with_reference(samples: dict[str, Samples], outcome: str) -> None:
     r = _by_outcome(compare(samples["engine"], samples["sequential"]))[outcome]
     assert r.ks_p > LEVEL, f"{outcome}: KS D={r.ks_stat:.3f}, p={r.ks_p:.4f}"

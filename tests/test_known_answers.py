@@ -50,12 +50,22 @@ def test_informal_two_firms() -> None:
     assert list(out.success_edge) == [0]  # firm 0's meeting was useful
 
 
-def test_informal_trust_rises_once_per_step() -> None:
+def test_informal_trust_rises_per_useful_meeting() -> None:
+    """Firm 1 learns nothing from firm 0, so only one of the two meetings counts."""
     sim, st, ctx = toy([[1.0, 1.0], [2.0, 3.0]], social=[(0, 1, 0.5)])
     sim.current = ctx.scenario
     out, _, _ = run("informal", sim, st, ctx)
     sim._apply(out, REGISTRY["informal"]())
     assert st.social.trust[0] == pytest.approx(0.5 + 0.05 * 0.5)
+
+
+def test_informal_two_useful_meetings_on_one_tie_compound() -> None:
+    """Each firm is ahead in one domain: both meetings are useful and both raise trust."""
+    sim, st, ctx = toy([[1.0, 3.0], [2.0, 1.0]], social=[(0, 1, 0.5)])
+    sim.current = ctx.scenario
+    out, _, _ = run("informal", sim, st, ctx)
+    sim._apply(out, REGISTRY["informal"]())
+    assert st.social.trust[0] == pytest.approx(1 - 0.5 * 0.95**2)
 
 
 def test_informal_inside_share_scales() -> None:

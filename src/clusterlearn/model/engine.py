@@ -221,15 +221,17 @@ class Simulation:
         if out.trust_layer:
             lay = st.layer(out.trust_layer)
             tr = self.current.trust
-            # Masks, not np.unique: once per tie however many meetings, without a sort.
+            # Every meeting counts: k successes on a tie in one step compound to
+            # 1 - (1 - eta_up)^k (1 - trust), b betrayals to (1 - eta_down)^b trust, as k and b
+            # sequential meetings would. Counted with bincount (no sort).
             if out.success_edge is not None and out.success_edge.size:
-                e = np.zeros(lay.m, dtype=bool)
-                e[out.success_edge] = True
-                lay.trust[e] += tr.eta_up * (1.0 - lay.trust[e])
+                k = np.bincount(out.success_edge, minlength=lay.m)
+                e = np.flatnonzero(k)
+                lay.trust[e] = 1.0 - (1.0 - lay.trust[e]) * (1.0 - tr.eta_up) ** k[e]
             if out.betrayal_edge is not None and out.betrayal_edge.size:
-                e = np.zeros(lay.m, dtype=bool)
-                e[out.betrayal_edge] = True
-                lay.trust[e] -= tr.eta_down * lay.trust[e]
+                b = np.bincount(out.betrayal_edge, minlength=lay.m)
+                e = np.flatnonzero(b)
+                lay.trust[e] *= (1.0 - tr.eta_down) ** b[e]
             if out.used_edge is not None and out.used_edge.size:
                 lay.last_used[out.used_edge] = st.t
         st.pending_ties.extend(t for t in out.new_ties if t.a.size)

@@ -46,10 +46,10 @@ class ChannelOutput:
     channel touching few firms costs little. ``lossT`` is dense tacit
     knowledge a source gives up (only channels with ``source_loses = True`` may set it), dense or
     for the distinct firms in ``loss_rows``.
-    On ties of ``trust_layer``: ``success_edge`` lists ties with a useful meeting (trust rises
-    by ``eta_up (1 - trust)``), ``betrayal_edge`` ties where a partner was opportunistic (trust
-    falls by ``eta_down x trust``; applied after successes), ``used_edge`` ties used this step.
-    Each change applies once per tie and step, however many meetings the tie carried.
+    On ties of ``trust_layer``: ``success_edge`` lists a tie once per useful meeting (trust rises
+    by ``eta_up (1 - trust)`` per meeting), ``betrayal_edge`` once per meeting where a partner was
+    opportunistic (trust falls by ``eta_down x trust`` per meeting; applied after successes),
+    ``used_edge`` ties used this step.
     ``new_ties`` creates ties; ``births`` are new firms.
     """
 
