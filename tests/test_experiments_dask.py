@@ -115,7 +115,7 @@ def test_dask_cluster_and_dask_local_match_local_processes(tmp_path: Path) -> No
 def test_a_worker_killed_mid_sweep_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     toml = tmp_path / "exp.toml"
     toml.write_text(
-        'name = "killed-worker"\nsteps = 12\nseed = 5\nreplications = 6\n'
+        'name = "killed-worker"\nsteps = 12\nseed = 5\nreplications = 8\n'
         '[overrides]\n"firms.n" = 60\n'
         '[factors."trust.initial"]\nlevels = [0.2, 0.5, 0.8]\n'
         '[factors."learning.alpha0"]\nlevels = [0.4, 1.0]\n',
@@ -140,9 +140,9 @@ def test_a_worker_killed_mid_sweep_loses_and_duplicates_nothing(tmp_path: Path) 
         output, _ = sweep.communicate(timeout=600)
     assert sweep.returncode == 0, output
     res = cx.open(out)
-    assert res.counts == {"done": 36, "failed": 0, "pending": 0, "total": 36}
+    assert res.counts == {"done": 48, "failed": 0, "pending": 0, "total": 48}
     keys = res.final[["point", "replication"]]
-    assert len(keys) == 36 and not keys.duplicated().any()
+    assert len(keys) == 48 and not keys.duplicated().any()
     assert not res.runs[["point", "replication"]].duplicated().any()
     # The survivors' results are the ones an undisturbed sweep stores.
     ref = cx.run_experiment(cx.Experiment.from_toml(toml), tmp_path / "ref", workers=2,

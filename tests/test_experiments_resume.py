@@ -24,7 +24,7 @@ EXPERIMENT = """
 name = "killed"
 steps = 12
 seed = 77
-replications = 8
+replications = 16
 [overrides]
 "firms.n" = 60
 [factors."trust.initial"]
@@ -48,7 +48,7 @@ def test_sigkill_mid_sweep_then_rerun(tmp_path: Path) -> None:
     toml = tmp_path / "exp.toml"
     toml.write_text(EXPERIMENT, encoding="utf-8")
     out = tmp_path / "out"
-    total = 3 * 2 * 8
+    total = 3 * 2 * 16
     sweep = subprocess.Popen(
         [str(BIN / "clusterlearn"), "sweep", str(toml), "--out", str(out), "--workers", "2",
          "--no-progress"],
@@ -59,6 +59,7 @@ def test_sigkill_mid_sweep_then_rerun(tmp_path: Path) -> None:
     try:
         deadline = time.monotonic() + 300
         while sweep.poll() is None and time.monotonic() < deadline:
+            # a second part means the first one's catalogue rows are committed
             if parts.exists() and len(list(parts.glob("part-*.parquet"))) >= 2:
                 break
             time.sleep(0.02)
