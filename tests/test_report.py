@@ -89,12 +89,19 @@ def test_loaded_and_partial_results(tmp_path: Path) -> None:
     sim = Simulation(sc, rng=8)
     for _ in range(4):
         sim.step()
-    sim.result(partial=True).save(tmp_path / "res")
+    fresh = sim.result(partial=True)
+    fresh.save(tmp_path / "res")
     loaded = Result.load(tmp_path / "res")
     html = build_report(loaded, tmp_path / "res").read_text(encoding="utf-8")
     assert 'id="partial"' in html
     assert "after\nstep 4 of 30" in html
     assert len(_parse(tmp_path / "res" / "report.html").images) == len(FIGURES)
+    # The report depends on the saved tables only: the fresh result gives the same files.
+    build_report(fresh, tmp_path / "fresh")
+    for name in ["report.html"] + [f"figures/{f.name}.svg" for f in FIGURES]:
+        assert (tmp_path / "fresh" / name).read_bytes() == (tmp_path / "res" / name).read_bytes(), (
+            name
+        )
 
 
 def test_zero_step_result_draws_every_figure() -> None:

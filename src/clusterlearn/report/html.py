@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import matplotlib
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from clusterlearn.errors import ClusterlearnError
@@ -33,14 +34,16 @@ class RenderedFigure:
 
 
 def _render(spec: FigureSpec, result: Result, fig_dir: Path) -> RenderedFigure:
-    fig = spec.draw(result)
-    fig.suptitle(spec.title, fontsize=12, fontweight="bold")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
-    png = buf.getvalue()
-    (fig_dir / f"{spec.name}.png").write_bytes(png)
-    # No date in the SVG metadata, so that the same result gives the same file.
-    fig.savefig(fig_dir / f"{spec.name}.svg", format="svg", metadata={"Date": None})
+    # A fixed salt for SVG element ids and no date in the metadata: the same result gives
+    # byte-identical files.
+    with matplotlib.rc_context({"svg.hashsalt": "clusterlearn"}):
+        fig = spec.draw(result)
+        fig.suptitle(spec.title, fontsize=12, fontweight="bold")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=DPI)
+        png = buf.getvalue()
+        (fig_dir / f"{spec.name}.png").write_bytes(png)
+        fig.savefig(fig_dir / f"{spec.name}.svg", format="svg", metadata={"Date": None})
     return RenderedFigure(
         spec=spec,
         png_base64=base64.b64encode(png).decode("ascii"),
