@@ -60,7 +60,7 @@ def _summary_table(res, outcomes: list[str] | None = None, rows: int = 20) -> Ta
             cells.append(f"{v:.4g}" if isinstance(v, float) else str(v))
         for o in outs:
             m, lo, hi = (wide.loc[point, (k, o)] for k in ("mean", "ci_low", "ci_high"))
-            cells.append(f"{m:.4g}" + ("" if lo != lo else f" [{lo:.4g}, {hi:.4g}]"))
+            cells.append(f"{m:.3g}" + ("" if lo != lo else f" [{lo:.3g}, {hi:.3g}]"))
         t.add_row(*cells)
     notes = []
     if len(wide) > rows:
