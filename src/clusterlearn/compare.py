@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from clusterlearn.model.context import children, default_generator, entropy_int
 from clusterlearn.result import Result
@@ -84,6 +83,8 @@ def compare(
     >>> float(cmp.differences["mean_capability"].abs().max())
     0.0
     """
+    from scipy import stats  # here, not at import: it costs every CLI start about a second
+
     if replications < 2:
         raise ValueError(f"replications: expected a whole number >= 2, got {replications}")
     root = default_generator(rng)

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -20,6 +19,8 @@ from clusterlearn.model.processes.innovation import FIELDS as INNOV_FIELDS
 from clusterlearn.model.state import INSTITUTION_TYPES, State
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from clusterlearn.model.engine import Simulation
     from clusterlearn.scenario import Scenario
 
@@ -122,6 +123,8 @@ def firm_table(
     df["motive_spillover"] = state.gain[:, by_motive["spillover"]].sum(axis=1)
     df["motive_coordination"] = state.gain[:, by_motive["coordination"]].sum(axis=1)
     if centralities:
+        import networkx as nx
+
         ki = np.r_[state.social.i, state.value_chain.i]
         kj = np.r_[state.social.j, state.value_chain.j]
         df["eigenvector"] = _eigenvector(n, ki, kj)
@@ -247,6 +250,8 @@ class Result:
         ``knowledge`` (social and value-chain together), ``auxiliary`` (firms and institutions,
         bipartite) and ``exterior`` (firms and outside partners).
         """
+        import networkx as nx
+
         if layer not in LAYERS:
             raise ClusterlearnError(f"unknown layer {layer!r}; expected one of {', '.join(LAYERS)}")
         g = nx.Graph(layer=layer)

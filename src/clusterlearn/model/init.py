@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
 from clusterlearn.errors import ScenarioError
 from clusterlearn.model.layers import BipartiteLayer, TieLayer
@@ -124,6 +123,8 @@ def _knn_pairs(
     x: FloatArray, y: FloatArray, k: int, rng: np.random.Generator, pick: int
 ) -> tuple[IntArray, IntArray]:
     """Each point links to ``pick`` random points among its ``k`` nearest neighbours."""
+    from scipy.spatial import cKDTree  # imported here: costs 0.6 s at import
+
     n = x.size
     if n < 2 or pick <= 0:
         z = np.zeros(0, dtype=np.int64)
@@ -200,6 +201,8 @@ def value_chain_layer(
     A firm of stage ``s`` ties to firms of stage ``s + 1`` drawn among the nearest ones with
     weight ``prox``; a share ``alliance_share`` of the ties are same-stage alliances.
     """
+    from scipy.spatial import cKDTree  # imported here: costs 0.6 s at import
+
     n = x.size
     total = round(vc.mean_degree * n / 2.0)
     if total == 0 or n < 2:
@@ -245,6 +248,8 @@ def value_chain_layer(
 
 def competitor_layer(x: FloatArray, y: FloatArray, stage: IntArray, visible: int) -> TieLayer:
     """Competitor visibility: each firm sees its ``visible`` nearest same-stage firms."""
+    from scipy.spatial import cKDTree  # imported here: costs 0.6 s at import
+
     parts_a, parts_b = [], []
     for s in np.unique(stage):
         members = np.flatnonzero(stage == s)
