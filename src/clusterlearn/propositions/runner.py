@@ -34,7 +34,7 @@ from clusterlearn.propositions.verdict import RULE_TEXT
 DEFAULT_SEED = 20070601
 # Seconds per firm-step of one run on one idle core (300 firms x 100 steps ~ 0.8-1.2 s on the
 # development machine); used only to state the budget before a run. A loaded machine is
-# slower: the full run took about 40 minutes on 2 cores shared with other work.
+# slower: the full run took about 20 minutes on 2 cores shared with other work.
 SECONDS_PER_FIRM_STEP = 4e-5
 # Fixed cost per arm (worker pool start, store, read-back).
 SECONDS_PER_ARM = 1.5
