@@ -116,12 +116,19 @@ def worker_full(n: int, steps: int, social_degree: float | None) -> dict[str, An
     t_init = time.perf_counter() - t0
     ties = sim.state.social.m + sim.state.value_chain.m
     firm_steps = 0
-    times = []
+    times: list[float] = []
+    failure = None
     for _ in range(steps):
-        firm_steps += sim.state.n
+        n_now = sim.state.n
         t0 = time.perf_counter()
-        sim.step()
+        try:
+            sim.step()
+        except Exception as exc:  # report how far the run got, and why it stopped
+            failure = f"step {len(times)}: {type(exc).__name__}: {exc}"
+            break
         times.append(time.perf_counter() - t0)
+        firm_steps += n_now
+    steps = len(times)
     t_run = float(sum(times))
     # Networks update every few steps, so single steps differ by design; the median over
     # blocks of whole update cycles is robust to load spikes on a shared machine.
@@ -133,6 +140,8 @@ def worker_full(n: int, steps: int, social_degree: float | None) -> dict[str, An
         "base_mb": base,
         "n": n,
         "steps": steps,
+        "failure": failure,
+        "max_social_degree": int(sim.state.social.degree(sim.state.n).max(initial=0)),
         "social_degree": social_degree,
         "init_s": t_init,
         "run_s": t_run,
@@ -349,8 +358,9 @@ def render(plan: Plan, quick: bool, res: dict[str, Any]) -> str:
     )
     L.append("|---|---|---|---|---|---|---|---|---|---|")
     for r in res["full"]:
-        if "error" in r:
-            L.append(f"| {r['n']:,} | failed: {' '.join(r['error'])} | | | | | | | | |")
+        if "error" in r or r["steps"] == 0:
+            why = " ".join(r.get("error", [])) or str(r.get("failure"))
+            L.append(f"| {r['n']:,} | failed: {why} | | | | | | | | |")
             continue
         L.append(
             f"| {r['n']:,} | {r['ties']:,} | {r['steps']} | {r['init_s']:.2f} | "
@@ -358,6 +368,19 @@ def render(plan: Plan, quick: bool, res: dict[str, Any]) -> str:
             f"{r['firm_steps'] / r['run_s']:,.0f} | {r['maxrss_mb']:,.0f} | "
             f"{r['maxrss_mb'] - r['base_mb']:,.0f} |"
         )
+    notes = [
+        f"- {r['n']:,} firms stopped after {r['steps']} steps: {r['failure']}"
+        for r in res["full"]
+        if r.get("failure")
+    ]
+    notes += [
+        f"- {r['n']:,} firms: the largest social degree at the end was {r['max_social_degree']:,}"
+        for r in res["full"]
+        if "max_social_degree" in r
+    ]
+    if notes:
+        L.append("")
+        L.extend(notes)
     L.append("\n## Scaling\n")
     L.append(
         f"Time per step ~ firms^{res['exp_firms']:.2f} (log-log fit of the median s/step over "
@@ -367,7 +390,7 @@ def render(plan: Plan, quick: bool, res: dict[str, Any]) -> str:
     L.append("| social mean degree | ties | mean s/step | median s/step | peak memory MB |")
     L.append("|---|---|---|---|---|")
     for r in res["ties"]:
-        if "error" in r:
+        if "error" in r or r["steps"] == 0:
             L.append(f"| {r.get('social_degree')} | failed | | | |")
             continue
         L.append(
@@ -474,11 +497,11 @@ def main(argv: list[str] | None = None) -> int:
         r = in_subprocess(n, steps)
         res["full"].append(r)
         print(f"  n={n}: {r}", flush=True)
-    ok = [r for r in res["full"] if "error" not in r]
+    ok = [r for r in res["full"] if "error" not in r and r["steps"] > 0]
     res["exp_firms"] = loglog_slope([r["n"] for r in ok], [r["robust_s"] for r in ok])
     print("ties scaling", flush=True)
     res["ties"] = [in_subprocess(plan.tie_firms, plan.tie_steps, k) for k in plan.tie_degrees]
-    ok = [r for r in res["ties"] if "error" not in r]
+    ok = [r for r in res["ties"] if "error" not in r and r["steps"] > 0]
     res["exp_ties"] = loglog_slope([r["ties"] for r in ok], [r["robust_s"] for r in ok])
     res["per_mtie"] = float(
         np.polyfit([r["ties"] / 1e6 for r in ok], [r["robust_s"] for r in ok], 1)[0]
