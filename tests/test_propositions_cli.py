@@ -58,6 +58,7 @@ def test_quick_p1_report_schema_and_resume(tmp_path: Path) -> None:
     proc2 = _run("--quick", "--only", "P1", "--out", str(out), "--workers", "2", cwd=tmp_path)
     assert proc2.returncode == 0, proc2.stderr
     doc2 = json.loads((out / "propositions.json").read_text())
+    assert doc["ran"] == 6 and doc2["ran"] == 0
     assert _stored_runs(out) == 6
     assert doc2["propositions"][0]["effect"] == doc["propositions"][0]["effect"]
     assert doc2["propositions"][0]["ci_low"] == doc["propositions"][0]["ci_low"]

@@ -100,6 +100,7 @@ class Tables:
 
     runs: pd.DataFrame
     firms: pd.DataFrame
+    ran: int = 0  # runs executed to build these tables (the rest were read from the store)
 
     def arm(self, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         r = self.runs[self.runs["arm"] == name]

@@ -99,8 +99,9 @@ def write_markdown(path: Path, meta: dict[str, Any], entries: list[dict[str, Any
         "# The thesis's propositions, tested in the model",
         "",
         f"Variant: **{meta['variant']}**; seed {meta['seed']}; clusterlearn "
-        f"{meta['versions'].get('clusterlearn', '?')}; {meta['runs']} runs in "
-        f"{meta['seconds']:.0f} s.",
+        f"{meta['versions'].get('clusterlearn', '?')}; {meta['runs']} runs ({meta['ran']} run "
+        f"now, {meta['runs'] - meta['ran']} read back from the stores) in {meta['seconds']:.0f} s; "
+        f"budget stated before the run: {meta['budget_seconds']:.0f} s.",
         "",
         f"Verdict rule: {RULE_TEXT}",
         "",
@@ -179,7 +180,8 @@ def write_html(path: Path, meta: dict[str, Any], entries: list[dict[str, Any]], 
         f"<style>{_CSS}</style></head><body>",
         "<h1>The thesis's propositions, tested in the model</h1>",
         f"<p>Variant <b>{esc(meta['variant'])}</b>; seed {meta['seed']}; "
-        f"{meta['runs']} runs in {meta['seconds']:.0f} s.</p>",
+        f"{meta['runs']} runs ({meta['ran']} run now, {meta['runs'] - meta['ran']} read back "
+        f"from the stores) in {meta['seconds']:.0f} s.</p>",
         f"<p>Verdict rule: {esc(RULE_TEXT)}</p>",
         "<table><tr><th>id</th><th>proposition</th><th>effect</th><th>95% CI</th>"
         "<th>p</th><th>verdict</th></tr>",

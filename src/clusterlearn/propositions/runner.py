@@ -124,6 +124,7 @@ def run_design(
     from clusterlearn.experiments import run_experiment
 
     runs, firms = [], []
+    ran = 0
     for arm in design.arms:
         exp = experiment_for(design, arm, pid, seed)
         res = run_experiment(
@@ -134,6 +135,7 @@ def run_design(
             address=address,
             progress=progress,
         )
+        ran += res.ran
         c = res.counts
         if c["done"] < design.replications:
             errors = "; ".join(res.failures["error"].astype(str).unique()[:3])
@@ -147,9 +149,11 @@ def run_design(
         if design.firms:
             f = res.firms().drop(columns=["point"], errors="ignore")
             firms.append(f.assign(arm=arm.name, **arm.values))
-    return Tables(
+    tables = Tables(
         pd.DataFrame(runs), pd.concat(firms, ignore_index=True) if firms else pd.DataFrame()
     )
+    tables.ran = ran
+    return tables
 
 
 def run_propositions(
@@ -216,6 +220,7 @@ def run_propositions(
         f"(~{plan['estimated_seconds']:.0f} s)"
     )
     entries: list[dict[str, Any]] = []
+    ran = 0
     t_all = time.perf_counter()
     with ExitStack() as stack:
         if backend == "dask-local":
@@ -234,6 +239,7 @@ def run_propositions(
                 design, p.id, root, pseed, backend=backend, workers=workers,
                 address=address, progress=progress,
             )  # fmt: skip
+            ran += tables.ran
             rng = np.random.default_rng(np.random.SeedSequence(pseed).spawn(1)[0])
             outcome = p.analyse(tables, rng)
             fig_rel = f"figures/{p.id}.png"
@@ -270,6 +276,7 @@ def run_propositions(
         "variant": "quick" if quick else "full",
         "seed": seed,
         "runs": plan["runs"],
+        "ran": ran,
         "seconds": round(time.perf_counter() - t_all, 2),
         "budget_seconds": round(plan["estimated_seconds"], 1),
         "workers": n_workers,

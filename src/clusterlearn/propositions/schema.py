@@ -98,8 +98,9 @@ class Report(_Strict):
     schema_: Literal["clusterlearn-propositions/1"] = Field(alias="schema")
     variant: Literal["quick", "full"]
     seed: int
-    runs: int
-    seconds: float
+    runs: int = Field(description="runs behind the report")
+    ran: int = Field(ge=0, description="runs executed by this call; the rest were read back")
+    seconds: float = Field(description="wall time of this call")
     budget_seconds: float = Field(description="the budget stated before the run")
     workers: int
     backend: str
