@@ -7,8 +7,9 @@ The rules are those of ``MODEL.md`` (sections 1-3) restricted to the reduced mod
   ``effort`` and opportunism ``opp``; capability ``c = w[stage] . T`` and absorptive capacity
   ``alpha = alpha0 + alpha_k c + alpha_r rnd`` (fixed at the start of each step);
 * the one learning kernel ``absorb(x, a) = x exp(-x / a)`` for ``x = max(0, gap)``;
-* C1 informal exchange: each firm talks to one social neighbour, drawn with weight
-  ``trust x prox`` (``prox = exp(-dist / ell)``); it learns
+* C1 informal exchange: each firm turns to one social neighbour, drawn with weight
+  ``trust x prox`` (``prox = exp(-dist / ell)``); the talk happens with probability ``trust``;
+  if it does, the firm learns
   ``rate x culture x inside x trust x absorb(T_j - T_i, alpha_i)`` unless the partner turns
   opportunistic (probability ``betrayal x 2 opp_j x enforcement``), in which case it learns
   nothing and the tie's trust falls by ``eta_down x trust``; a meeting that taught something
@@ -215,6 +216,8 @@ class Firm(FixedAgent):
             return
         other = model.random.choices(partners, weights=weights)[0]
         trust = model.trust("social", self, other)
+        if model.random.random() >= trust:
+            return  # people share know-how only with those they trust
         cheat = other.betrays()
         model.counters.meetings["C1"] += 1
         if cheat:

@@ -16,6 +16,7 @@ from clusterlearn.errors import ClusterlearnError
 from clusterlearn.model.context import StepContext, entropy_int
 from clusterlearn.model.metrics import gatekeepers
 from clusterlearn.model.processes.innovation import FIELDS as INNOV_FIELDS
+from clusterlearn.model.processes.innovation import diversity
 from clusterlearn.model.state import INSTITUTION_TYPES, State
 
 if TYPE_CHECKING:
@@ -96,6 +97,8 @@ def firm_table(
             "age": state.t - state.born,
             "parent": state.parent,
             "innovations": state.innovations,
+            "inflow_diversity": diversity(state, sc.innovation.window),
+            "meetings": state.meetings,
             "spend": state.spend,
             "degree_social": deg_s,
             "degree_value_chain": deg_v,

@@ -142,9 +142,6 @@ class TrustConfig(Section):
     eta_down: float = Field(0.3, ge=0.0, le=1.0, description="trust loss share on betrayal")
     drift: float = Field(0.01, ge=0.0, le=1.0, description="drift toward baseline per step")
     betrayal: float = Field(0.02, ge=0.0, le=1.0, description="base betrayal probability")
-    new_tie: float = Field(
-        0.4, ge=0.0, le=1.0, description="trust on a new tie from mobility/events"
-    )
     spinoff: float = Field(0.8, ge=0.0, le=1.0, description="trust on a parent-child spin-off tie")
 
 

@@ -239,6 +239,8 @@ class Simulation:
             st.pending_births.append(out.births)
         if out.spend is not None:
             st.spend += out.spend
+        if out.meetings is not None:
+            st.meetings += out.meetings
         if out.pool is not None:
             st.pool = out.pool
         return out.gained(st.n)

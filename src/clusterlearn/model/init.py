@@ -384,6 +384,7 @@ def initial_state(sc: Scenario, rng: np.random.Generator, n_channels: int) -> St
         behind=np.zeros(n, dtype=np.int64),
         motive_tc=z.copy(),
         innovations=np.zeros(n, dtype=np.int64),
+        meetings=np.zeros(n, dtype=np.int64),
         spend=z.copy(),
         gain=np.zeros((n, n_channels)),
         last_inflow=np.full((n, n_channels), NEVER, dtype=np.int64),

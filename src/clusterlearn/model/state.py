@@ -39,6 +39,7 @@ FIRM_FIELDS_1D = (
     "behind",
     "motive_tc",
     "innovations",
+    "meetings",
     "spend",
     "x",
     "y",
@@ -74,6 +75,7 @@ class State:
     behind: IntArray
     motive_tc: FloatArray
     innovations: IntArray
+    meetings: IntArray
     spend: FloatArray
     gain: FloatArray  # n x channels: cumulative knowledge gained per channel
     last_inflow: IntArray  # n x channels: last step each channel brought the firm knowledge
@@ -188,6 +190,7 @@ class State:
             "behind": np.zeros(k, dtype=np.int64),
             "motive_tc": np.zeros(k),
             "innovations": np.zeros(k, dtype=np.int64),
+            "meetings": np.zeros(k, dtype=np.int64),
             "spend": np.zeros(k),
             "gain": np.zeros((k, self.gain.shape[1])),
             "last_inflow": np.full((k, self.last_inflow.shape[1]), NEVER, dtype=np.int64),

@@ -69,6 +69,7 @@ class ChannelOutput:
     births: dict[str, np.ndarray] | None = None
     spend: FloatArray | None = None
     pool: FloatArray | None = None
+    meetings: IntArray | None = None  # per firm: interactions held (C1 talks, C2 exchanges)
 
     @property
     def tacit_flow(self) -> float:

@@ -65,6 +65,7 @@ class Cooperation(Channel):
         gE_b = (sb * it)[:, None] * absorb(state.E[a] - state.E[b], al_b)
         idx = np.concatenate([a, b])
         out.rows = idx
+        out.meetings = np.bincount(idx, minlength=state.n)
         out.dT = np.concatenate([gT_a, gT_b])
         out.dE = np.concatenate([gE_a, gE_b])
         cheat = cheat_a | cheat_b

@@ -1,10 +1,14 @@
 """C1 informal exchange (core network, socialisation).
 
-Each firm talks to one social neighbour per step, chosen with weight ``trust x prox`` (the
-region as Nonaka's shared "ba"). Tacit knowledge flows toward the learner:
-``dT = rate x inside x culture x trust x absorb(T_j - T_i, alpha_i)``. An opportunistic partner
-(probability ``betrayal x 2 opp_j``, less under contract enforcement) shares nothing and trust
-falls by ``eta_down``; a useful meeting raises trust by ``eta_up (1 - trust)``.
+Each firm turns to one social neighbour per step, chosen with weight ``trust x prox`` (the
+region as Nonaka's shared "ba"), and the talk happens with probability ``trust`` (people share
+know-how only with those they trust). Tacit knowledge flows toward the learner:
+``dT = rate x inside x culture x trust x absorb(T_j - T_i, alpha_i)``. With trust entering
+both whether and how much is shared, in-cluster flow goes with trust squared: raising the
+baseline trust from 0.1 to 0.9 multiplies it tens of times (MODEL.md's calibration pattern).
+An opportunistic partner (probability ``betrayal x 2 opp_j``, less under contract
+enforcement) shares nothing and trust falls by ``eta_down``; a useful meeting raises trust by
+``eta_up (1 - trust)``.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ class Informal(Channel):
         prox = lay.proximity(state.n, state.x, state.y, ctx.scenario.geography.ell)
         weight = lay.trust[csr.edge] * prox
         i, j, e = pick_partner(state, lay, weight, rng)
+        talk = rng.random(i.size) < lay.trust[e]
+        i, j, e = i[talk], j[talk], e[talk]
         sc = ctx.scenario
         cheat = betrays(
             rng, state.opp[j], sc.trust.betrayal, ctx.env.mult("contract_enforcement", "betrayal")
@@ -57,6 +63,7 @@ class Informal(Channel):
         )
         gain = scale[:, None] * absorb(state.T[j] - state.T[i], ctx.alpha[i][:, None])
         out.rows, out.dT, out.rows_unique = i, gain, True
+        out.meetings = np.bincount(i, minlength=state.n)
         out.trust_layer = "social"
         out.success_edge = e[gain.sum(axis=1) > 0]
         out.betrayal_edge = e[cheat]

@@ -6,7 +6,7 @@ accepted with probability ``prox`` (up to ``tries`` draws; a mover who finds no 
 employer stays). The mover carries tacit knowledge: the employer gains
 ``rate x culture x absorb(T_src - T_dst, alpha_dst)``, the source loses ``loss / workers_src``
 of its tacit knowledge per leaver, and with probability ``tie`` the move leaves a social tie
-between the two firms (former colleagues who keep in touch).
+between the two firms (former colleagues who keep in touch), at the baseline trust.
 """
 
 from __future__ import annotations
@@ -89,8 +89,6 @@ class Mobility(Channel):
             out.loss_rows, out.lossT = who, share[:, None] * state.T[who]
         keep = rng.random(src.size) < params.tie
         out.new_ties.append(
-            TieChange(
-                "social", src[keep], dst[keep], np.full(int(keep.sum()), ctx.scenario.trust.new_tie)
-            )
+            TieChange("social", src[keep], dst[keep], np.full(int(keep.sum()), ctx.trust0))
         )
         return out
