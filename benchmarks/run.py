@@ -304,8 +304,8 @@ def docking_run(plan: Plan) -> dict[str, Any]:
             ("reference: sequential vs simultaneous updates (by design)", seq, sim),
             ("negative control: clusterlearn vs reference with C1 rate x1.25", eng, ctrl),
             (
-                "diagnostic: clusterlearn vs reference applying at most one trust rise and one "
-                "fall per tie and phase (the engine's C1 rule; see docs/benchmarks.md)",
+                "negative control: clusterlearn vs reference with an earlier trust rule (at "
+                "most one rise and one fall per tie and step; see docs/benchmarks.md)",
                 eng,
                 lww,
             ),
