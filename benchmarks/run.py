@@ -304,8 +304,8 @@ def docking_run(plan: Plan) -> dict[str, Any]:
             ("reference: sequential vs simultaneous updates (by design)", seq, sim),
             ("negative control: clusterlearn vs reference with C1 rate x1.25", eng, ctrl),
             (
-                "negative control: clusterlearn vs reference with an earlier trust rule (at "
-                "most one rise and one fall per tie and step; see docs/benchmarks.md)",
+                "sensitivity: clusterlearn vs reference with the earlier engine's trust rule "
+                "(at most one rise and one fall per tie and step; see docs/benchmarks.md)",
                 eng,
                 lww,
             ),
