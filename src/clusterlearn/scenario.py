@@ -211,6 +211,9 @@ class DynamicsConfig(Section):
     size_growth: float = Field(
         0.02, ge=0.0, le=1.0, description="size response to relative revenue"
     )
+    size_cap: float = Field(
+        25.0, gt=0.0, le=10_000.0, description="size ceiling as a multiple of firms.workers_mean"
+    )
     upgrade_ratio: float = Field(1.25, gt=0.0, le=10.0, description="next-stage capability needed")
     upgrade_rate: float = Field(
         0.03, ge=0.0, le=1.0, description="upgrade probability once eligible"

@@ -1,7 +1,9 @@
 """Firm dynamics: entry by spin-offs, size growth, upgrading and exit.
 
 * Entry: spin-offs drawn by C4 are appended, each with a trusted social tie to its parent.
-* Size: ``size *= 1 + size_growth x (r_i - 1)``, with ``r_i`` the firm's revenue per unit of
+* Size: ``size *= 1 + g_i``, ``g_i = size_growth x (r_i - 1)``, damped by
+  ``(1 - size / (size_cap x workers_mean))`` when positive (logistic growth to a ceiling), with
+  ``r_i`` the firm's revenue per unit of
   size (``v[stage] x c``) relative to the cluster mean (``revenue = size x v[stage] x c``).
 * Upgrading: a firm whose capability in the next stage's domains ``w[s+1] . T`` reaches
   ``upgrade_ratio`` times the median capability of that stage's firms moves up with
@@ -48,7 +50,13 @@ def evolve(state: State, ctx: StepContext, rng: np.random.Generator) -> dict[str
     c = state.capability()
     prod = state.v[state.stage] * c
     rel = prod / max(float(prod.mean()), 1e-12)
-    state.size *= np.clip(1.0 + dyn.size_growth * (rel - 1.0), 0.5, 1.5)
+    growth = dyn.size_growth * (rel - 1.0)
+    # Logistic: growth slows as a firm nears the size ceiling. Without it size compounds
+    # without bound for the leaders, and mobility (drawn by size) builds hubs with a fifth of
+    # a million-firm cluster as ties.
+    ceiling = dyn.size_cap * ctx.scenario.firms.workers_mean
+    growth = np.where(growth > 0, growth * np.maximum(1.0 - state.size / ceiling, 0.0), growth)
+    state.size *= np.clip(1.0 + growth, 0.5, 1.5)
     np.maximum(state.size, 0.1, out=state.size)
 
     upgrades = 0
