@@ -5,7 +5,8 @@ Firm ``i`` innovates with probability
 with IP protection (``ip_protection``) and ``diversity_i`` counts the distinct channels the firm
 has learned from in the last ``innovation.window`` steps. An innovation raises ``T[i, d]`` in a
 domain drawn from the stage's relevance ``w[stage]`` by
-``step x Exp(1) x max(T[i, d], best of cluster x 0.5)``, so it can pass the cluster's best.
+``step x Exp(1) x min(max(T[i, d], best of cluster x 0.5), G[d])``, so it can pass the
+cluster's best (and the frontier), but a leader's steps do not compound beyond the frontier's.
 
 Diffusion time: the steps until half the firms of the innovator's stage hold at least half of
 the innovation's step, i.e. the stage's median of ``T[:, d]`` reaches ``level_before + step / 2``.
@@ -57,7 +58,9 @@ def innovate(state: State, ctx: StepContext, rng: np.random.Generator) -> int:
     cw = np.cumsum(state.w[state.stage[who]], axis=1)
     d = np.minimum((cw < rng.random(k)[:, None]).sum(axis=1), state.D - 1)
     best = state.T.max(axis=0)[d]
-    base = np.maximum(state.T[who, d], 0.5 * best)
+    # The step scales with the firm's own level (at least half the cluster's best) but never
+    # with more than the frontier: otherwise a leader's innovations compound without bound.
+    base = np.minimum(np.maximum(state.T[who, d], 0.5 * best), state.G[d])
     size = inn.step * rng.exponential(1.0, k) * base
     before = state.T[who, d].copy()
     np.add.at(state.T, (who, d), size)
