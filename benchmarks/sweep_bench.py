@@ -78,10 +78,12 @@ def run(quick: bool) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for backend, workers, m in rows:
-        share = m["store_ms_per_run"] / 1000.0 / m["run_seconds"]
+        # A configuration that stored no run has no rate: show n/a, do not divide by zero.
+        share = m["store_ms_per_run"] / 1000.0 / m["run_seconds"] if m["run_seconds"] else 0.0
+        speed = f"{m['runs_per_s'] / base:.2f}" if base else "n/a"
         lines.append(
             f"| {backend} | {workers} | {m['runs']:.0f} | {m['wall']:.1f} | "
-            f"{m['runs_per_s']:.2f} | {m['runs_per_s'] / base:.2f} | {m['run_seconds']:.3f} | "
+            f"{m['runs_per_s']:.2f} | {speed} | {m['run_seconds']:.3f} | "
             f"{m['store_ms_per_run']:.2f} | {100 * share:.2f}% |"
         )
     lines += [
