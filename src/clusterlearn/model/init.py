@@ -120,9 +120,10 @@ def _read_edges(
 
 
 def _knn_pairs(
-    x: FloatArray, y: FloatArray, k: int, rng: np.random.Generator, pick: int
+    x: FloatArray, y: FloatArray, k: int, rng: np.random.Generator, pick: float
 ) -> tuple[IntArray, IntArray]:
-    """Each point links to ``pick`` random points among its ``k`` nearest neighbours."""
+    """Each point links to about ``pick`` random points among its ``k`` nearest neighbours
+    (``floor(pick)`` or one more, per point, so the mean is ``pick``)."""
     from scipy.spatial import cKDTree  # imported here: costs 0.6 s at import
 
     n = x.size
@@ -133,9 +134,11 @@ def _knn_pairs(
     tree = cKDTree(np.column_stack([x, y]))
     _, idx = tree.query(np.column_stack([x, y]), k=k + 1)
     idx = np.asarray(idx, dtype=np.int64)[:, 1:]
-    cols = np.argsort(rng.random((n, k)), axis=1)[:, : min(pick, k)]
-    b = np.take_along_axis(idx, cols, axis=1).ravel()
-    a = np.repeat(np.arange(n, dtype=np.int64), cols.shape[1])
+    counts = _stochastic_round(rng, pick, n)
+    cols = np.argsort(rng.random((n, k)), axis=1)[:, : min(int(np.ceil(pick)), k)]
+    take = np.arange(cols.shape[1])[None, :] < counts[:, None]
+    b = np.take_along_axis(idx, cols, axis=1)[take]
+    a = np.broadcast_to(np.arange(n, dtype=np.int64)[:, None], cols.shape)[take]
     return a, b
 
 
@@ -165,16 +168,12 @@ def social_layer(
     k_any = k_local - k_same
     k_long = half - k_local
     parts_a, parts_b = [], []
-    pick_any = _stochastic_round(rng, k_any, 1)[0]
-    a, b = _knn_pairs(x, y, max(2 * int(np.ceil(k_any)) + 2, 4), rng, pick_any)
+    a, b = _knn_pairs(x, y, max(2 * int(np.ceil(k_any)) + 2, 4), rng, k_any)
     parts_a.append(a)
     parts_b.append(b)
-    pick_same = _stochastic_round(rng, k_same, 1)[0]
     for s in np.unique(stage):
         members = np.flatnonzero(stage == s)
-        a, b = _knn_pairs(
-            x[members], y[members], max(2 * int(np.ceil(k_same)) + 2, 4), rng, pick_same
-        )
+        a, b = _knn_pairs(x[members], y[members], max(2 * int(np.ceil(k_same)) + 2, 4), rng, k_same)
         parts_a.append(members[a])
         parts_b.append(members[b])
     m_long = round(k_long * n)
