@@ -7,11 +7,11 @@ class ClusterlearnError(Exception):
     """Base class of every error a user can cause (bad input, not a bug)."""
 
 
-class ScenarioError(ClusterlearnError, ValueError):
-    """A scenario (file, dict or override) is not valid.
+class ProblemsError(ClusterlearnError, ValueError):
+    """A user input with one or more problems, all reported at once.
 
-    ``problems`` lists one message per problem, each naming the dotted key, what is allowed
-    and the value given, so that a user sees every problem at once.
+    ``problems`` lists one message per problem, each naming the key, what is allowed and the
+    value given; ``source`` names the file (or other origin) when there is one.
     """
 
     def __init__(self, problems: list[str], source: str | None = None) -> None:
@@ -25,3 +25,11 @@ class ScenarioError(ClusterlearnError, ValueError):
                 f"  - {p}" for p in self.problems
             )
         super().__init__(text)
+
+
+class ScenarioError(ProblemsError):
+    """A scenario (file, dict or override) is not valid.
+
+    ``problems`` lists one message per problem, each naming the dotted key, what is allowed
+    and the value given, so that a user sees every problem at once.
+    """

@@ -550,6 +550,26 @@ def _messages(exc: ValidationError, root: type[BaseModel]) -> list[str]:
     return seen
 
 
+def field_bounds(field: Any) -> tuple[Any, bool, Any, bool]:
+    """A pydantic field's numeric bounds: ``(low, low_open, high, high_open)``, None if unset."""
+    lo = hi = None
+    lo_open = hi_open = False
+    for m in field.metadata:
+        for attr, is_lo, opn in (
+            ("ge", True, False),
+            ("gt", True, True),
+            ("le", False, False),
+            ("lt", False, True),
+        ):
+            v = getattr(m, attr, None)
+            if v is not None:
+                if is_lo:
+                    lo, lo_open = v, opn
+                else:
+                    hi, hi_open = v, opn
+    return lo, lo_open, hi, hi_open
+
+
 def _field_bounds(root: type[BaseModel], loc: tuple[Any, ...]) -> str:
     parent = _model_at(root, loc[:-1])
     kind = "a number"
@@ -559,19 +579,7 @@ def _field_bounds(root: type[BaseModel], loc: tuple[Any, ...]) -> str:
         f = parent.model_fields[str(loc[-1])]
         if f.annotation is int:
             kind = "a whole number"
-        for m in f.metadata:
-            for attr, is_lo, opn in (
-                ("ge", True, False),
-                ("gt", True, True),
-                ("le", False, False),
-                ("lt", False, True),
-            ):
-                v = getattr(m, attr, None)
-                if v is not None:
-                    if is_lo:
-                        lo, lo_open = v, opn
-                    else:
-                        hi, hi_open = v, opn
+        lo, lo_open, hi, hi_open = field_bounds(f)
     if lo is not None and hi is not None:
         return f"{kind} in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
     if lo is not None:

@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from clusterlearn.errors import ClusterlearnError, ScenarioError
+from clusterlearn.errors import ProblemsError, ScenarioError
 from clusterlearn.scenario import Scenario, presets
 
 # Scenario keys whose string values are file paths (resolved relative to the experiment file).
@@ -38,24 +38,12 @@ METHODS = ("grid", "lhs", "sobol", "morris")
 FunctionModel = Callable[[dict[str, Any], Any], dict[str, float]]
 
 
-class ExperimentError(ClusterlearnError, ValueError):
+class ExperimentError(ProblemsError):
     """An experiment (file, dict or Python object) is not valid.
 
     ``problems`` lists one message per problem, each naming the key, what was expected and
     the value given.
     """
-
-    def __init__(self, problems: list[str], source: str | None = None) -> None:
-        self.problems = list(problems)
-        self.source = source
-        where = f"{source}: " if source else ""
-        if len(self.problems) == 1:
-            text = f"{where}{self.problems[0]}"
-        else:
-            text = f"{where}{len(self.problems)} problems\n" + "\n".join(
-                f"  - {p}" for p in self.problems
-            )
-        super().__init__(text)
 
 
 class _Strict(BaseModel):

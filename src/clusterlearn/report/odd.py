@@ -26,7 +26,7 @@ from clusterlearn.model import engine, environment, init, kernel, layers, metric
 from clusterlearn.model.channels import REGISTRY, Channel
 from clusterlearn.model.processes import decision, dynamics, innovation, network, seci, trust
 from clusterlearn.result import LAYERS
-from clusterlearn.scenario import Intervention, Scenario
+from clusterlearn.scenario import Intervention, Scenario, field_bounds
 
 _SECI_WORDS = {"S": "socialisation", "C": "combination", "S+C": "socialisation and combination"}
 
@@ -78,22 +78,7 @@ def _type_name(ann: Any) -> str:
 
 
 def _range(field: Any) -> str:
-    lo = hi = None
-    lo_open = hi_open = False
-    for m in field.metadata:
-        for attr, is_lo, opn in (
-            ("ge", True, False),
-            ("gt", True, True),
-            ("le", False, False),
-            ("lt", False, True),
-        ):
-            v = getattr(m, attr, None)
-            if v is None:
-                continue
-            if is_lo:
-                lo, lo_open = v, opn
-            else:
-                hi, hi_open = v, opn
+    lo, lo_open, hi, hi_open = field_bounds(field)
     if field.annotation is bool:
         return "true / false"
     if lo is not None and hi is not None:
