@@ -363,6 +363,15 @@ def network(result: Result) -> Figure:
     return fig
 
 
+def _twin_legend(ax: Axes, ax2: Axes) -> None:
+    """Draw the line axis over its twin bar axis and merge both legends into one."""
+    ax.set_zorder(ax2.get_zorder() + 1)
+    ax.patch.set_visible(False)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, fontsize=8, frameon=False, loc="upper left")
+
+
 def industry(result: Result) -> Figure:
     m = result.metrics
     t = _steps(result)
@@ -374,11 +383,7 @@ def industry(result: Result) -> Figure:
     _bars(ax2, t, m["upgrades"].to_numpy(), color="#fdae6b", alpha=0.7, label="upgrades per step")
     ax2.set_ylabel("upgrades per step")
     ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_zorder(ax2.get_zorder() + 1)
-    ax.patch.set_visible(False)
-    h1, l1 = ax.get_legend_handles_labels()
-    h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, fontsize=8, frameon=False, loc="upper left")
+    _twin_legend(ax, ax2)
     return fig
 
 
@@ -427,11 +432,7 @@ def population(result: Result) -> Figure:
     ax2.axhline(0, color="0.5", lw=0.6)
     ax2.set_ylabel("entries / exits per step")
     ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_zorder(ax2.get_zorder() + 1)
-    ax.patch.set_visible(False)
-    h1, l1 = ax.get_legend_handles_labels()
-    h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, fontsize=8, frameon=False, loc="upper left")
+    _twin_legend(ax, ax2)
     return fig
 
 
