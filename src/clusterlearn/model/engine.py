@@ -51,6 +51,16 @@ def stream_names() -> list[str]:
     return [*PROCESS_STREAMS, *(c.name for c in channels())]
 
 
+def _phase(at: int, ramp: int, t: int) -> float:
+    """How far an intervention is phased in at step ``t``: 0 before ``at``, 1 after its ramp."""
+    return 0.0 if t < at else min(1.0, (t - at + 1) / (ramp + 1))
+
+
+def intervention_phases(base: Scenario, t: int) -> tuple[float, ...]:
+    """Phase of every intervention at step ``t``; the scenario in force depends on nothing else."""
+    return tuple(_phase(iv.at, iv.ramp, t) for iv in base.interventions)
+
+
 def apply_interventions(base: Scenario, t: int) -> Scenario:
     """The scenario in force at step ``t``: each intervention phased in over its ramp."""
     if not base.interventions:
@@ -59,7 +69,7 @@ def apply_interventions(base: Scenario, t: int) -> Scenario:
     for iv in sorted(base.interventions, key=lambda iv: iv.at):
         if t < iv.at:
             continue
-        frac = min(1.0, (t - iv.at + 1) / (iv.ramp + 1))
+        frac = _phase(iv.at, iv.ramp, t)
         changes: dict[str, Any] = {}
         for key, target in iv.set.items():
             start = current.get(key)
@@ -99,6 +109,7 @@ class Simulation:
         self.flow_rows: list[dict[str, float]] = []
         self.panel_frames: list[Any] = []
         self.current = apply_interventions(scenario, 0)
+        self._phases = intervention_phases(scenario, 0)
         self._clustering = average_clustering(self.state)
         self._record(counters={}, flows=dict.fromkeys(self.flow_columns(), 0.0))
 
@@ -141,7 +152,10 @@ class Simulation:
         """Advance the simulation by one step (see the module docstring for the order)."""
         st = self.state
         t = st.t
-        self.current = apply_interventions(self.scenario, t)
+        phases = intervention_phases(self.scenario, t)
+        if phases != self._phases:  # re-validate only while an intervention is phasing in
+            self.current = apply_interventions(self.scenario, t)
+            self._phases = phases
         sc = self.current
         ctx = self._context()  # derived quantities first: the frontier moves below
         st.G = st.G + sc.frontier.g

@@ -41,7 +41,10 @@ def enter(
 
 
 def evolve(state: State, ctx: StepContext, rng: np.random.Generator) -> dict[str, int]:
-    """Size growth, upgrading, exit and hiring; returns counts of upgrades and exits."""
+    """Size growth, upgrading, the exit counter and hiring; returns the count of upgrades.
+
+    Exits happen at network updates, in :func:`leave`.
+    """
     dyn = ctx.scenario.dynamics
     n = state.n
     u_up = rng.random(n)

@@ -85,7 +85,6 @@ def update(
             TieChange("value_chain", seek[ok], cand[ok], np.full(int(ok.sum()), ctx.trust0))
         )
 
-    before = soc.m + vc.m
     stats["ties_created"] = merge_pending(state, pending)
 
     # Decay of unused, low-trust ties.
@@ -98,7 +97,6 @@ def update(
                 lay.keep(~drop)
                 removed += int(drop.sum())
     stats["ties_removed"] = removed
-    del before
 
     # Exterior ties grow with outward effort and decay at a constant rate.
     ext = nets.exterior
