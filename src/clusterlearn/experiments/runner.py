@@ -33,7 +33,9 @@ COMMIT_SHARE = 50
 def run_chunk(payload: dict[str, Any]) -> list[RunRecord]:
     """Run a chunk of runs in a worker; a run that raises becomes a failed record."""
     from clusterlearn import __version__
+    from clusterlearn.model.kernel import set_threads
 
+    set_threads(1)  # in a sweep the run is the unit of parallelism: one core per worker
     worker = f"{socket.gethostname()}:{os.getpid()}"
     model = payload.get("model")
     base = None

@@ -33,6 +33,7 @@ import numpy as np
 from clusterlearn.model.channels import Channel, ChannelOutput, channels
 from clusterlearn.model.context import StepContext, children, default_generator, make_context
 from clusterlearn.model.init import initial_state, institution_knowledge
+from clusterlearn.model.kernel import book_gains
 from clusterlearn.model.layers import scatter_rows
 from clusterlearn.model.metrics import Snapshot, average_clustering, collect
 from clusterlearn.model.processes import decision, dynamics, innovation, network, seci, trust
@@ -173,13 +174,12 @@ class Simulation:
             params = sc.channel_params(ch.name)
             out = ch.apply(st, params, ctx, self.streams[ch.name])
             got = self._apply(out, ch)
-            st.gain[:, k] += got
-            st.last_inflow[got > 1e-12, k] = t
+            book_gains(
+                st.gain, st.last_inflow, st.motive_tc, got, k, t, saving if ch.in_cluster else None
+            )
             flows[ch.code] = out.tacit_flow + out.explicit_flow
             flows["socialisation"] += out.tacit_flow
             flows["combination"] += out.explicit_flow
-            if ch.in_cluster:
-                st.motive_tc += saving * got
             if out.births is not None:
                 inherited_T = float(out.births["T"].sum())
                 inherited_E = float(out.births["E"].sum())

@@ -1,11 +1,18 @@
-"""The one learning kernel every channel moves knowledge with (MODEL.md section 2)."""
+"""The one learning kernel every channel moves knowledge with (MODEL.md section 2), and the
+hot loops built on it, in numpy and compiled (numba) versions that give identical results."""
 
 from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
 
 
 def absorb(gap: FloatArray | float, alpha: FloatArray | float) -> FloatArray:
@@ -44,3 +51,192 @@ def absorb(gap: FloatArray | float, alpha: FloatArray | float) -> FloatArray:
         np.exp(out, out=out)
         out *= x  # in place: this kernel runs on firms x domains arrays in every channel
     return np.asarray(out, dtype=np.float64)
+
+
+# --- backends ------------------------------------------------------------------------------
+# The hot kernels have a pure-numpy implementation and a compiled one (numba, parallel over
+# the cores); both give bit-identical results. ``CLUSTERLEARN_KERNELS`` (``auto``, ``numba``,
+# ``numpy``) picks one at import; :func:`use_kernels` switches for a block of code.
+BACKENDS = ("numpy", "numba")
+_backend = "numpy"
+_compiled: Any = None
+
+
+def _numba_available() -> bool:
+    try:
+        import numba  # noqa: F401
+    except ImportError:  # pragma: no cover - numba is a dependency; a broken install falls back
+        return False
+    return True
+
+
+def set_kernels(name: str) -> str:
+    """Select the kernel backend (``"numpy"``, ``"numba"`` or ``"auto"``); returns the one in use.
+
+    ``auto`` is numba when it can be imported, numpy otherwise.
+    """
+    global _backend, _compiled
+    if name not in (*BACKENDS, "auto"):
+        raise ValueError(f"kernel backend must be one of auto, numba, numpy; got {name!r}")
+    if name == "auto":
+        name = "numba" if _numba_available() else "numpy"
+    if name == "numba":
+        # Idle OpenMP threads sleep instead of spinning: spinning threads of two processes on
+        # the same cores (a sweep, a test run with workers) slowed each step eightfold.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        from clusterlearn.model import _compiled as compiled
+
+        _compiled = compiled
+    _backend = name
+    return name
+
+
+def kernels() -> str:
+    """The kernel backend in use (``"numpy"`` or ``"numba"``)."""
+    return _backend
+
+
+@contextmanager
+def use_kernels(name: str) -> Iterator[str]:
+    """Run a block with the given kernel backend, then restore the previous one."""
+    before = _backend
+    try:
+        yield set_kernels(name)
+    finally:
+        set_kernels(before)
+
+
+def set_threads(k: int) -> None:
+    """Threads the compiled kernels may use (a sweep worker runs with 1: runs are the
+    parallel unit there). No effect with the numpy backend."""
+    if _backend == "numba":
+        import numba
+
+        numba.set_num_threads(max(1, min(k, numba.get_num_threads(), os.cpu_count() or 1)))
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def pair_absorb(
+    src: FloatArray,
+    dst: FloatArray,
+    alpha: FloatArray,
+    scale: FloatArray | float,
+    rows: IntArray | None = None,
+    src_rows: IntArray | None = None,
+) -> FloatArray:
+    """What each learner absorbs from its source: one row per learner.
+
+    ``scale[k] * absorb(src[src_rows[k]] - dst[rows[k]], alpha[rows[k]])``, the pattern of every
+    channel: learners ``rows`` (all rows of ``dst`` when None) learn from source rows
+    ``src_rows`` of ``src``, or, when ``src_rows`` is None, from ``src`` itself, one level per
+    domain shared by all (the frontier, the cluster pool).
+
+    Parameters
+    ----------
+    src : numpy.ndarray
+        Source levels, ``m x D`` (or ``D`` when ``src_rows`` is None).
+    dst : numpy.ndarray
+        The learners' own levels, ``n x D``.
+    alpha : numpy.ndarray
+        Absorptive capacity per row of ``dst``.
+    scale : float or numpy.ndarray
+        One factor, or one per learner.
+    rows, src_rows : numpy.ndarray, optional
+        Learner rows of ``dst`` and their source rows of ``src``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``k x D`` gains (``k`` learners).
+    """
+    scalar = np.ndim(scale) == 0
+    if _backend == "numba":
+        k = dst.shape[0] if rows is None else rows.size
+        if k == 0:
+            return np.zeros((0, dst.shape[1]))
+        s2 = np.ascontiguousarray(src, dtype=np.float64)
+        out: FloatArray = _compiled.pair_absorb(
+            s2.reshape(1, -1) if src_rows is None else s2,
+            _EMPTY if src_rows is None else np.asarray(src_rows, dtype=np.int64),
+            dst,
+            _EMPTY if rows is None else np.asarray(rows, dtype=np.int64),
+            np.asarray(alpha, dtype=np.float64),
+            np.asarray(scale, dtype=np.float64).reshape(-1),
+        )
+        return out
+    s = src[None, :] if src_rows is None else src[src_rows]
+    d = dst if rows is None else dst[rows]
+    a = alpha if rows is None else alpha[rows]
+    g = absorb(s - d, a[:, None])
+    return scale * g if scalar else np.asarray(scale)[:, None] * g
+
+
+def scatter_add(target: FloatArray, rows: IntArray, values: FloatArray, unique: bool) -> None:
+    """``target[rows] += values``; repeated rows add up (in row order)."""
+    if _backend == "numba" and target.flags.c_contiguous and values.flags.c_contiguous:
+        if unique:
+            _compiled.scatter_add_unique(target, rows, values)
+        else:
+            _compiled.scatter_add(target, rows, values)
+        return
+    if unique:
+        target[rows] += values  # no repeats: plain fancy indexing is exact and faster
+        return
+    # The 1-D fast path of np.add.at on flat indices: about three times faster than
+    # np.add.at with row indices on a 2-D array.
+    d = target.shape[1]
+    flat = (rows[:, None] * d + np.arange(d)).ravel()
+    np.add.at(target.reshape(-1), flat, values.ravel())
+
+
+def row_sums(part: FloatArray) -> FloatArray:
+    """Sum of each row of a ``k x D`` array, added left to right (the same in both backends)."""
+    if part.shape[1] == 0:
+        return np.zeros(part.shape[0])
+    if _backend == "numba" and part.flags.c_contiguous:
+        out: FloatArray = _compiled.row_sums(part)
+        return out
+    s = part[:, 0].copy()
+    for c in range(1, part.shape[1]):  # a loop over domains (few), fixing the order of the sum
+        s += part[:, c]
+    return s
+
+
+def book_gains(
+    gain: FloatArray,
+    last_inflow: IntArray,
+    motive: FloatArray,
+    got: FloatArray,
+    k: int,
+    t: int,
+    saving: FloatArray | None,
+) -> None:
+    """Record what channel ``k`` brought each firm at step ``t``: ``gain[:, k] += got``, the
+    step it last brought knowledge, and (``saving`` given) the transaction-cost motive."""
+    if _backend == "numba" and gain.flags.c_contiguous and last_inflow.flags.c_contiguous:
+        _compiled.book_gains(
+            gain, last_inflow, motive, got, k, t, np.zeros(0) if saving is None else saving
+        )
+        return
+    gain[:, k] += got
+    last_inflow[got > 1e-12, k] = t
+    if saving is not None:
+        motive += saving * got
+
+
+def group_medians(ordered: FloatArray, bounds: IntArray) -> FloatArray:
+    """Median of each row of ``ordered`` (``D x n``, columns grouped) within each group of
+    columns ``bounds[s]:bounds[s + 1]``; ``-inf`` for an empty group. Returns ``groups x D``."""
+    out = np.full((bounds.size - 1, ordered.shape[0]), -np.inf)
+    if _backend == "numba":
+        _compiled.group_medians(np.ascontiguousarray(ordered), bounds.astype(np.int64), out)
+        return out
+    for s in range(bounds.size - 1):  # a loop over groups (few stages), not firms
+        if bounds[s + 1] > bounds[s]:
+            out[s] = np.median(ordered[:, bounds[s] : bounds[s + 1]], axis=1)
+    return out
+
+
+set_kernels(os.environ.get("CLUSTERLEARN_KERNELS", "auto"))

@@ -73,7 +73,9 @@ def gini(x: FloatArray, presorted: bool = False) -> float:
         return 0.0
     s = x if presorted else np.sort(x)
     n = s.size
-    return float((2.0 * np.arange(1, n + 1) - n - 1) @ s / (n * s.sum()))
+    # einsum, not @: a BLAS dot of this length wakes OpenBLAS's threads, which then spin and
+    # take the second core from the next step's kernels.
+    return float(np.einsum("i,i->", 2.0 * np.arange(1, n + 1) - n - 1, s) / (n * s.sum()))
 
 
 def gatekeepers(state: State, kdeg: NDArray[np.int64] | None = None) -> NDArray[np.bool_]:

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
+from clusterlearn.model.kernel import row_sums
 from clusterlearn.model.layers import TieChange, scatter_rows
 
 if TYPE_CHECKING:
@@ -94,12 +95,10 @@ class ChannelOutput:
 
     def gained(self, n: int) -> FloatArray:
         """Knowledge gained per firm (tacit plus explicit)."""
-        per_row: FloatArray | float = 0.0
-        for part in (self.dT, self.dE):
-            if part is not None:
-                per_row = per_row + part.sum(axis=1)
-        if isinstance(per_row, float):
+        sums = [row_sums(p) for p in (self.dT, self.dE) if p is not None]
+        if not sums:
             return np.zeros(n)
+        per_row = sums[0] if len(sums) == 1 else sums[0] + sums[1]
         if self.rows is None:
             return per_row
         return np.bincount(self.rows, weights=per_row, minlength=n).astype(np.float64)

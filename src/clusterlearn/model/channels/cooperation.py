@@ -17,7 +17,7 @@ from clusterlearn.model.channels import register
 from clusterlearn.model.channels._common import betrays
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import absorb
+from clusterlearn.model.kernel import pair_absorb
 from clusterlearn.model.state import State
 
 
@@ -58,11 +58,11 @@ class Cooperation(Channel):
         # a learns from b unless b cheats, and the other way round.
         sa = params.rate * state.inside[a] * tr * ~cheat_b
         sb = params.rate * state.inside[b] * tr * ~cheat_a
-        al_a, al_b = ctx.alpha[a][:, None], ctx.alpha[b][:, None]
-        gT_a = sa[:, None] * absorb(state.T[b] - state.T[a], al_a)
-        gT_b = sb[:, None] * absorb(state.T[a] - state.T[b], al_b)
-        gE_a = (sa * it)[:, None] * absorb(state.E[b] - state.E[a], al_a)
-        gE_b = (sb * it)[:, None] * absorb(state.E[a] - state.E[b], al_b)
+        T, E, al = state.T, state.E, ctx.alpha
+        gT_a = pair_absorb(T, T, al, sa, rows=a, src_rows=b)
+        gT_b = pair_absorb(T, T, al, sb, rows=b, src_rows=a)
+        gE_a = pair_absorb(E, E, al, sa * it, rows=a, src_rows=b)
+        gE_b = pair_absorb(E, E, al, sb * it, rows=b, src_rows=a)
         idx = np.concatenate([a, b])
         out.rows = idx
         out.meetings = np.bincount(idx, minlength=state.n)

@@ -16,7 +16,7 @@ from pydantic import Field
 from clusterlearn.model.channels import register
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams, TieChange
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import absorb
+from clusterlearn.model.kernel import pair_absorb
 from clusterlearn.model.state import AGENT, State
 
 
@@ -65,8 +65,8 @@ class Events(Channel):
         a, b = f[same], f[same + 1]
         if a.size == 0:
             return out
-        gA = params.rate * absorb(state.E[b] - state.E[a], ctx.alpha[a][:, None])
-        gB = params.rate * absorb(state.E[a] - state.E[b], ctx.alpha[b][:, None])
+        gA = pair_absorb(state.E, state.E, ctx.alpha, params.rate, rows=a, src_rows=b)
+        gB = pair_absorb(state.E, state.E, ctx.alpha, params.rate, rows=b, src_rows=a)
         out.rows, out.dE = np.concatenate([a, b]), np.concatenate([gA, gB])
         tie = state.social.find(a, b, state.n)
         known = tie >= 0

@@ -15,7 +15,7 @@ from clusterlearn.model.channels import register
 from clusterlearn.model.channels._common import pick_partner
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import absorb
+from clusterlearn.model.kernel import pair_absorb
 from clusterlearn.model.state import State
 
 
@@ -42,6 +42,6 @@ class Imitation(Channel):
         csr = lay.csr(state.n)
         i, j, _ = pick_partner(state, lay, np.maximum(ctx.c[csr.nbr], 1e-12), rng)
         scale = params.rate * ctx.env.mult("ip_protection", "imitation") * state.inside[i]
-        gain = scale[:, None] * absorb(state.E[j] - state.E[i], ctx.alpha[i][:, None])
+        gain = pair_absorb(state.E, state.E, ctx.alpha, scale, rows=i, src_rows=j)
         out.rows, out.dE, out.rows_unique = i, gain, True
         return out

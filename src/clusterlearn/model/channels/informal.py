@@ -20,7 +20,7 @@ from clusterlearn.model.channels import register
 from clusterlearn.model.channels._common import betrays, pick_partner
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import absorb
+from clusterlearn.model.kernel import pair_absorb
 from clusterlearn.model.state import State
 
 
@@ -61,7 +61,7 @@ class Informal(Channel):
             * lay.trust[e]
             * ~cheat
         )
-        gain = scale[:, None] * absorb(state.T[j] - state.T[i], ctx.alpha[i][:, None])
+        gain = pair_absorb(state.T, state.T, ctx.alpha, scale, rows=i, src_rows=j)
         out.rows, out.dT, out.rows_unique = i, gain, True
         out.meetings = np.bincount(i, minlength=state.n)
         out.trust_layer = "social"

@@ -14,7 +14,7 @@ from pydantic import Field
 from clusterlearn.model.channels import register
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import absorb
+from clusterlearn.model.kernel import pair_absorb
 from clusterlearn.model.state import State
 
 
@@ -50,5 +50,5 @@ class Infrastructure(Channel):
             pool = pool + params.renew * (state.E[contrib].mean(axis=0) - pool)
         out.pool = pool
         scale = params.rate * ctx.env.mult("it_infrastructure", "pool")
-        out.dE = scale * absorb(pool[None, :] - state.E, ctx.alpha[:, None])
+        out.dE = pair_absorb(pool, state.E, ctx.alpha, scale)
         return out

@@ -17,7 +17,7 @@ from pydantic import Field
 from clusterlearn.model.channels import register
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams, TieChange
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import absorb
+from clusterlearn.model.kernel import pair_absorb
 from clusterlearn.model.state import State
 
 
@@ -80,7 +80,7 @@ class Mobility(Channel):
         if src.size == 0:
             return out
         scale = params.rate * ctx.env.mult("culture", "mobility_absorb")
-        gain = scale * absorb(state.T[src] - state.T[dst], ctx.alpha[dst][:, None])
+        gain = pair_absorb(state.T, state.T, ctx.alpha, scale, rows=dst, src_rows=src)
         out.rows, out.dT = dst, gain
         if params.rate > 0:
             left = np.bincount(src, minlength=n)

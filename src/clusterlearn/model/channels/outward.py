@@ -16,7 +16,7 @@ from pydantic import Field
 from clusterlearn.model.channels import register
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import absorb
+from clusterlearn.model.kernel import pair_absorb
 from clusterlearn.model.state import State
 
 
@@ -45,8 +45,8 @@ class Outward(Channel):
         access = 1.0 - np.exp(-ties / ctx.scenario.networks.exterior.half)
         scale = params.rate * (1.0 - state.inside) * access * ctx.env.mult("openness", "outward")
         who = np.flatnonzero(scale > 0)  # only firms with exterior ties and outward effort
-        scale, al = scale[who], ctx.alpha[who][:, None]
+        scale = scale[who]
         out.rows, out.rows_unique = who, True
-        out.dT = scale[:, None] * absorb(state.G[None, :] - state.T[who], al)
-        out.dE = (params.explicit * scale)[:, None] * absorb(state.G[None, :] - state.E[who], al)
+        out.dT = pair_absorb(state.G, state.T, ctx.alpha, scale, rows=who)
+        out.dE = pair_absorb(state.G, state.E, ctx.alpha, params.explicit * scale, rows=who)
         return out

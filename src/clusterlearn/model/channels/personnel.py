@@ -13,7 +13,7 @@ from pydantic import Field
 from clusterlearn.model.channels import register
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import absorb
+from clusterlearn.model.kernel import pair_absorb
 from clusterlearn.model.state import UNIVERSITY, State
 
 
@@ -45,6 +45,6 @@ class Personnel(Channel):
         f, k = aux.firm[hit], aux.other[hit]
         out.workers = np.bincount(f, minlength=state.n).astype(np.int64)
         if params.rate > 0:
-            gain = params.rate * absorb(state.inst_K[k] - state.T[f], ctx.alpha[f][:, None])
+            gain = pair_absorb(state.inst_K, state.T, ctx.alpha, params.rate, rows=f, src_rows=k)
             out.rows, out.dT = f, gain
         return out

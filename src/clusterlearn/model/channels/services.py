@@ -18,7 +18,7 @@ from pydantic import Field
 from clusterlearn.model.channels import register
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import absorb
+from clusterlearn.model.kernel import absorb, pair_absorb
 from clusterlearn.model.state import SERVICE, State
 
 
@@ -50,7 +50,7 @@ class Services(Channel):
         p_req = min(1.0, params.request * ctx.env.mult("public_services", "services"))
         hit = (state.inst_type[aux.other] == SERVICE) & (rng.random(aux.m) < p_req)
         f, k = aux.firm[hit], aux.other[hit]
-        gain = params.rate * absorb(state.inst_K[k] - state.E[f], ctx.alpha[f][:, None])
+        gain = pair_absorb(state.inst_K, state.E, ctx.alpha, params.rate, rows=f, src_rows=k)
         ins = ctx.scenario.institutions
         lag = state.G_history[max(0, len(state.G_history) - 1 - ins.lag)]
         market = ins.market_level * lag

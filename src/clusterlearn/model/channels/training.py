@@ -14,7 +14,7 @@ from pydantic import Field
 from clusterlearn.model.channels import register
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import absorb
+from clusterlearn.model.kernel import pair_absorb
 from clusterlearn.model.state import TRAINING, UNIVERSITY, State
 
 
@@ -49,7 +49,7 @@ class Training(Channel):
         hit = ((typ == TRAINING) | (typ == UNIVERSITY)) & (rng.random(aux.m) < p)
         f, k = aux.firm[hit], aux.other[hit]
         if params.rate > 0:
-            gain = params.rate * absorb(state.inst_K[k] - state.T[f], ctx.alpha[f][:, None])
+            gain = pair_absorb(state.inst_K, state.T, ctx.alpha, params.rate, rows=f, src_rows=k)
             out.rows, out.dT = f, gain
         sessions = np.bincount(f, minlength=state.n)
         room = np.maximum(params.alpha_cap - state.alpha_bonus, 0.0)

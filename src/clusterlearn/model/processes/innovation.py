@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from clusterlearn.model.context import StepContext
+from clusterlearn.model.kernel import group_medians
 from clusterlearn.model.state import State
 
 FIELDS = ("id", "firm_id", "stage", "domain", "t0", "size", "threshold")
@@ -84,15 +85,13 @@ def innovate(state: State, ctx: StepContext, rng: np.random.Generator) -> int:
 
 def stage_medians(values: np.ndarray, stage: np.ndarray, S: int) -> np.ndarray:
     """Median of each column of ``values`` within each stage (-inf for an empty stage)."""
-    order = np.argsort(stage, kind="stable")
-    counts = np.bincount(stage, minlength=S)
-    bounds = np.concatenate([[0], np.cumsum(counts)])
-    ordered = values[order]
-    out = np.full((S, *values.shape[1:]), -np.inf)
-    for s in range(S):  # a loop over stages (few), not firms; contiguous slices, no copies
-        if counts[s]:
-            out[s] = np.median(ordered[bounds[s] : bounds[s + 1]], axis=0)
-    return out
+    # Stages are small integers: a stable sort of 8-bit keys is a radix sort.
+    order = np.argsort(stage.astype(np.uint8) if S <= 256 else stage, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(stage, minlength=S))])
+    cols = values.reshape(values.shape[0], -1)
+    # Each column's values contiguous and grouped by stage, so every median is a plain slice.
+    med = group_medians(np.ascontiguousarray(cols[order].T), bounds)
+    return med.reshape((S, *values.shape[1:]))
 
 
 def track_diffusion(state: State, ctx: StepContext) -> list[float]:

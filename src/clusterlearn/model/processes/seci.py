@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import absorb
+from clusterlearn.model.kernel import pair_absorb
 from clusterlearn.model.state import State
 
 
@@ -21,6 +21,8 @@ def convert(state: State, ctx: StepContext) -> tuple[float, float]:
     codify = ln.codify * ctx.env.mult("it_infrastructure", "codify")
     ext = ln.eps * codify * np.maximum(state.T - state.E, 0.0)
     state.E += ext
-    internal = (ln.iota * state.effort)[:, None] * absorb(state.E - state.T, ctx.alpha[:, None])
+    internal = pair_absorb(
+        state.E, state.T, ctx.alpha, ln.iota * state.effort, src_rows=np.arange(state.n)
+    )
     state.T += internal
     return float(ext.sum()), float(internal.sum())

@@ -1,0 +1,107 @@
+"""numba versions of the hot kernels in :mod:`clusterlearn.model.kernel`.
+
+Each function does, element by element, exactly the floating-point operations of its numpy
+twin in the same order (no ``fastmath``, ``error_model="numpy"`` so x / 0 is inf as in numpy),
+so both backends give bit-identical results (``tests/test_kernels.py``). Loops whose rows may
+repeat run sequentially in row order, which is the order ``np.add.at`` and ``np.bincount`` add in.
+
+Imported only when the numba backend is in use.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+_serial = njit(cache=True, error_model="numpy", nogil=True)
+_parallel = njit(parallel=True, cache=True, error_model="numpy", nogil=True)
+
+
+@_parallel
+def pair_absorb(src, src_rows, dst, rows, alpha, scale):  # type: ignore[no-untyped-def]
+    """``scale[k] * absorb(src[src_rows[k]] - dst[rows[k]], alpha[rows[k]])`` for every k.
+
+    ``src_rows`` of length 0 means ``src`` has one row shared by all; ``rows`` of length 0
+    means every row of ``dst`` in order; ``scale`` of length 1 is one scale for all.
+    """
+    all_rows = rows.size == 0
+    shared = src_rows.size == 0
+    k = dst.shape[0] if all_rows else rows.size
+    d = dst.shape[1]
+    one_scale = scale.size == 1
+    out = np.empty((k, d))
+    for r in prange(k):
+        i = np.int64(r) if all_rows else rows[r]
+        j = np.int64(0) if shared else src_rows[r]
+        a = alpha[i]
+        s = scale[0] if one_scale else scale[r]
+        for c in range(d):
+            x = src[j, c] - dst[i, c]
+            if x > 0.0:
+                out[r, c] = s * (np.exp(-(x / a)) * x)
+            elif x != x:  # NaN propagates as in numpy
+                out[r, c] = x
+            else:  # numpy: s * (exp(-0 / a) * 0); exp is skipped, the product kept
+                out[r, c] = s * (1.0 * 0.0)
+    return out
+
+
+@_serial
+def scatter_add(target, rows, values):  # type: ignore[no-untyped-def]
+    """``target[rows] += values`` with repeated rows adding up, in row order."""
+    d = target.shape[1]
+    for r in range(rows.size):
+        i = rows[r]
+        for c in range(d):
+            target[i, c] += values[r, c]
+
+
+@_parallel
+def scatter_add_unique(target, rows, values):  # type: ignore[no-untyped-def]
+    """``target[rows] += values`` for distinct rows (in parallel)."""
+    d = target.shape[1]
+    for r in prange(rows.size):
+        i = rows[r]
+        for c in range(d):
+            target[i, c] += values[r, c]
+
+
+@_parallel
+def row_sums(part):  # type: ignore[no-untyped-def]
+    """Sum of each row, added left to right."""
+    k, d = part.shape
+    out = np.empty(k)
+    for r in prange(k):
+        s = part[r, 0]
+        for c in range(1, d):
+            s += part[r, c]
+        out[r] = s
+    return out
+
+
+@_parallel
+def book_gains(gain, last_inflow, motive, got, k, t, saving):  # type: ignore[no-untyped-def]
+    """A channel's bookkeeping: gains by channel, when it last brought knowledge, and the
+    transaction-cost motive (when ``saving`` is not empty)."""
+    with_motive = saving.size > 0
+    for i in prange(got.size):
+        g = got[i]
+        gain[i, k] += g
+        if g > 1e-12:
+            last_inflow[i, k] = t
+        if with_motive:
+            motive[i] += saving[i] * g
+
+
+@_parallel
+def group_medians(ordered, bounds, out):  # type: ignore[no-untyped-def]
+    """``out[s, c]`` = median of ``ordered[c, bounds[s]:bounds[s + 1]]`` (groups in parallel)."""
+    d = ordered.shape[0]
+    groups = bounds.size - 1
+    for p in prange(groups * d):
+        s = p // d
+        c = p - s * d
+        lo = bounds[s]
+        hi = bounds[s + 1]
+        if hi > lo:
+            out[s, c] = np.median(ordered[c, lo:hi])
