@@ -189,3 +189,18 @@ def _same_rows(a: list[dict[str, float]], b: list[dict[str, float]]) -> bool:
             if not (x == y or (np.isnan(x) and np.isnan(y))):
                 return False
     return True
+
+
+def test_sample_by_weight() -> None:
+    from clusterlearn.model.layers import TieLayer, sample_by_weight
+
+    rng = np.random.default_rng(5)
+    n = 300
+    lay = TieLayer.from_pairs(rng.integers(0, n, 900), rng.integers(0, n, 900), rng.random(900))
+    csr = lay.csr(n)
+    w = rng.random(csr.nbr.size) * rng.choice([0.0, 1.0], csr.nbr.size)
+    u = rng.random(n)
+    u[:5] = [0.0, 1.0, 0.5, 1 - 1e-16, 1e-300]
+    (a, _), (b, _) = both(lambda: sample_by_weight(csr, w, u))
+    assert_same(a, b)
+    assert (a == -1).any() and (a >= 0).any()

@@ -105,3 +105,32 @@ def group_medians(ordered, bounds, out):  # type: ignore[no-untyped-def]
         hi = bounds[s + 1]
         if hi > lo:
             out[s, c] = np.median(ordered[c, lo:hi])
+
+
+@_parallel
+def sample_by_weight(indptr, weight, u):  # type: ignore[no-untyped-def]
+    """One entry per group of ``indptr`` drawn with probability proportional to ``weight``."""
+    m = weight.size
+    n = indptr.size - 1
+    cw0 = np.empty(m + 1)
+    cw0[0] = 0.0
+    acc = 0.0
+    for e in range(m):  # the running sum over all entries, as np.cumsum adds
+        acc += weight[e]
+        cw0[e + 1] = acc
+    out = np.empty(n, dtype=np.int64)
+    for i in prange(n):
+        lo = indptr[i]
+        hi = indptr[i + 1]
+        start = cw0[lo]
+        total = cw0[hi] - start
+        if total > 0.0:
+            target = start + u[i] * total
+            below = 0
+            for e in range(lo, hi):
+                if cw0[e + 1] <= target:
+                    below += 1
+            out[i] = min(lo + below, max(hi - 1, lo))
+        else:
+            out[i] = -1
+    return out

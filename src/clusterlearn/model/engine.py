@@ -112,6 +112,7 @@ class Simulation:
         self.current = apply_interventions(scenario, 0)
         self._phases = intervention_phases(scenario, 0)
         self._clustering = average_clustering(self.state)
+        self._clustering_view = self.state.social.csr(self.state.n)
         self._record(counters={}, flows=dict.fromkeys(self.flow_columns(), 0.0))
 
     # --- bookkeeping ----------------------------------------------------------------------
@@ -173,6 +174,9 @@ class Simulation:
         for k, ch in enumerate(self.channels):
             params = sc.channel_params(ch.name)
             out = ch.apply(st, params, ctx, self.streams[ch.name])
+            if out.is_empty():  # a channel switched off, or with nothing to do this step
+                flows[ch.code] = 0.0
+                continue
             got = self._apply(out, ch)
             book_gains(
                 st.gain, st.last_inflow, st.motive_tc, got, k, t, saving if ch.in_cluster else None
@@ -204,7 +208,12 @@ class Simulation:
             counters["entries"] = dynamics.enter(st, ctx, st.pending_births, st.pending_ties)
             counters.update(network.update(st, ctx, self.streams["network"], st.pending_ties))
             counters["exits"] = dynamics.leave(st, ctx)
-            self._clustering = average_clustering(st)
+            # The neighbour view is rebuilt only when the social layer or the population
+            # changed, so an unchanged view means an unchanged clustering coefficient.
+            view = st.social.csr(st.n)
+            if view is not self._clustering_view:
+                self._clustering = average_clustering(st)
+                self._clustering_view = view
         times = innovation.track_diffusion(st, ctx)
         counters["diffused"] = float(len(times))
         counters["diffusion_time"] = float(np.mean(times)) if times else float("nan")

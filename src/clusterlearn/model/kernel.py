@@ -96,6 +96,13 @@ def kernels() -> str:
     return _backend
 
 
+def compiled() -> Any:
+    """The compiled kernels module (numba backend only)."""
+    if _compiled is None:
+        raise RuntimeError("the numba kernels are not loaded (set_kernels('numba') first)")
+    return _compiled
+
+
 @contextmanager
 def use_kernels(name: str) -> Iterator[str]:
     """Run a block with the given kernel backend, then restore the previous one."""

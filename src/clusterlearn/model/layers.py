@@ -264,6 +264,11 @@ def sample_by_weight(csr: CSR, weight: FloatArray, u: FloatArray) -> IntArray:
     n = csr.indptr.shape[0] - 1
     if csr.nbr.size == 0:
         return np.full(n, -1, dtype=np.int64)
+    if kernel.kernels() == "numba":
+        out: IntArray = kernel.compiled().sample_by_weight(
+            csr.indptr, np.ascontiguousarray(weight, dtype=np.float64), u
+        )
+        return out
     cw0 = np.empty(weight.size + 1)
     cw0[0] = 0.0
     np.cumsum(weight, out=cw0[1:])

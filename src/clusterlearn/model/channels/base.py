@@ -10,7 +10,7 @@ the state itself; that keeps every channel testable alone
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
@@ -71,6 +71,20 @@ class ChannelOutput:
     spend: FloatArray | None = None
     pool: FloatArray | None = None
     meetings: IntArray | None = None  # per firm: interactions held (C1 talks, C2 exchanges)
+
+    def is_empty(self) -> bool:
+        """True when the output changes nothing (every field at its default)."""
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.default is None:
+                if v is not None:
+                    return False
+            elif isinstance(v, list):
+                if v:
+                    return False
+            elif v != f.default:
+                return False
+        return True
 
     @property
     def tacit_flow(self) -> float:

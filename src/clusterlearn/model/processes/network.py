@@ -111,6 +111,11 @@ def update(
         state.exterior.keep(keep)
         state.exterior.add(new, rng.integers(0, state.n_partners, new.size), state.n_partners)
 
-    if state.t % nets.competitor_every == 0 and nets.competitor.edges is None:
+    # The competitor layer is what C5 watches: with C5 off there is nothing to refresh.
+    if (
+        state.t % nets.competitor_every == 0
+        and nets.competitor.edges is None
+        and ctx.enabled("imitation")
+    ):
         state.competitor = competitor_layer(state.x, state.y, state.stage, nets.competitor.visible)
     return stats
