@@ -204,3 +204,31 @@ def test_sample_by_weight() -> None:
     (a, _), (b, _) = both(lambda: sample_by_weight(csr, w, u))
     assert_same(a, b)
     assert (a == -1).any() and (a >= 0).any()
+
+
+def test_csr_and_small_kernels() -> None:
+    from clusterlearn.model.layers import TieLayer
+
+    rng = np.random.default_rng(6)
+    n = 500
+    lay = TieLayer.from_pairs(rng.integers(0, n, 2000), rng.integers(0, n, 2000), rng.random(2000))
+    views = []
+    for name in BACKENDS:
+        with use_kernels(name):
+            lay._csr = None
+            views.append(lay.csr(n + 3))  # trailing firms without ties
+    for f in ("indptr", "nbr", "edge", "src"):
+        assert_same(getattr(views[0], f), getattr(views[1], f))
+    last = rng.integers(-5, 30, (300, 11))
+    (a, _), (b, _) = both(kernel.count_recent, last, 30, 8)
+    assert_same(a, b)
+    T = rng.normal(size=(400, 7))
+    T[3, 2] = np.nan
+    (a, _), (b, _) = both(kernel.column_max, T)
+    assert_same(a, b)
+    for up in (True, False):
+        edges = rng.integers(0, 50, 400)
+        (_, (ta, *_)), (_, (tb, *_)) = both(
+            lambda tr, ed, u=up: kernel.compound_trust(tr, ed, 0.1, u), rng.random(60), edges
+        )
+        assert_same(ta, tb)

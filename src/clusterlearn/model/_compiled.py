@@ -134,3 +134,86 @@ def sample_by_weight(indptr, weight, u):  # type: ignore[no-untyped-def]
         else:
             out[i] = -1
     return out
+
+
+@_serial
+def csr_build(i, j, n):  # type: ignore[no-untyped-def]
+    """Neighbour view of the undirected ties ``(i[e], j[e])``: entries ``i -> j`` for every tie,
+    then ``j -> i``, grouped by source in that order (a stable counting sort, O(m + n))."""
+    m = i.size
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for e in range(m):
+        indptr[i[e] + 1] += 1
+        indptr[j[e] + 1] += 1
+    for v in range(n):
+        indptr[v + 1] += indptr[v]
+    fill = indptr[:-1].copy()
+    nbr = np.empty(2 * m, dtype=np.int64)
+    edge = np.empty(2 * m, dtype=np.int64)
+    src = np.empty(2 * m, dtype=np.int64)
+    for e in range(m):
+        s = i[e]
+        p = fill[s]
+        fill[s] = p + 1
+        nbr[p] = j[e]
+        edge[p] = e
+        src[p] = s
+    for e in range(m):
+        s = j[e]
+        p = fill[s]
+        fill[s] = p + 1
+        nbr[p] = i[e]
+        edge[p] = e
+        src[p] = s
+    return indptr, nbr, edge, src
+
+
+@_parallel
+def count_recent(last, t, window):  # type: ignore[no-untyped-def]
+    """Per row, the number of entries with ``t - last < window`` (as float)."""
+    k, d = last.shape
+    out = np.empty(k)
+    for r in prange(k):
+        c = 0
+        for q in range(d):
+            if t - last[r, q] < window:
+                c += 1
+        out[r] = c
+    return out
+
+
+@_serial
+def column_max(a):  # type: ignore[no-untyped-def]
+    """Maximum of each column (NaN if the column holds one, as numpy)."""
+    k, d = a.shape
+    out = np.full(d, -np.inf)
+    nan = np.zeros(d, dtype=np.bool_)
+    for r in range(k):
+        for c in range(d):
+            v = a[r, c]
+            if v > out[c]:
+                out[c] = v
+            elif v != v:
+                nan[c] = True
+    for c in range(d):
+        if nan[c]:
+            out[c] = np.nan
+    return out
+
+
+@_serial
+def compound_trust(trust, edges, eta, up):  # type: ignore[no-untyped-def]
+    """``k`` meetings on a tie in one step: trust ``1 - (1 - trust)(1 - eta)^k`` (successes,
+    ``up``) or ``trust (1 - eta)^k`` (betrayals)."""
+    count = np.zeros(trust.size, dtype=np.int64)
+    for q in range(edges.size):
+        count[edges[q]] += 1
+    base = 1.0 - eta
+    for e in range(trust.size):
+        k = count[e]
+        if k > 0:
+            f = base ** np.float64(k)
+            if up:
+                trust[e] = 1.0 - (1.0 - trust[e]) * f
+            else:
+                trust[e] = trust[e] * f

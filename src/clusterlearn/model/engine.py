@@ -33,7 +33,7 @@ import numpy as np
 from clusterlearn.model.channels import Channel, ChannelOutput, channels
 from clusterlearn.model.context import StepContext, children, default_generator, make_context
 from clusterlearn.model.init import initial_state, institution_knowledge
-from clusterlearn.model.kernel import book_gains
+from clusterlearn.model.kernel import book_gains, compound_trust
 from clusterlearn.model.layers import scatter_rows
 from clusterlearn.model.metrics import Snapshot, average_clustering, collect
 from clusterlearn.model.processes import decision, dynamics, innovation, network, seci, trust
@@ -246,15 +246,11 @@ class Simulation:
             tr = self.current.trust
             # Every meeting counts: k successes on a tie in one step compound to
             # 1 - (1 - eta_up)^k (1 - trust), b betrayals to (1 - eta_down)^b trust, as k and b
-            # sequential meetings would. Counted with bincount (no sort).
-            if out.success_edge is not None and out.success_edge.size:
-                k = np.bincount(out.success_edge, minlength=lay.m)
-                e = np.flatnonzero(k)
-                lay.trust[e] = 1.0 - (1.0 - lay.trust[e]) * (1.0 - tr.eta_up) ** k[e]
-            if out.betrayal_edge is not None and out.betrayal_edge.size:
-                b = np.bincount(out.betrayal_edge, minlength=lay.m)
-                e = np.flatnonzero(b)
-                lay.trust[e] *= (1.0 - tr.eta_down) ** b[e]
+            # sequential meetings would.
+            if out.success_edge is not None:
+                compound_trust(lay.trust, out.success_edge, tr.eta_up, up=True)
+            if out.betrayal_edge is not None:
+                compound_trust(lay.trust, out.betrayal_edge, tr.eta_down, up=False)
             if out.used_edge is not None and out.used_edge.size:
                 lay.last_used[out.used_edge] = st.t
         st.pending_ties.extend(t for t in out.new_ties if t.a.size)

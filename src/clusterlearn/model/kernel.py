@@ -246,4 +246,37 @@ def group_medians(ordered: FloatArray, bounds: IntArray) -> FloatArray:
     return out
 
 
+def count_recent(last: IntArray, t: int, window: int) -> FloatArray:
+    """Per row of ``last`` (steps), how many entries lie within ``window`` steps before ``t``."""
+    if _backend == "numba" and last.flags.c_contiguous:
+        out: FloatArray = _compiled.count_recent(last, t, window)
+        return out
+    return ((t - last) < window).sum(axis=1).astype(np.float64)
+
+
+def column_max(a: FloatArray) -> FloatArray:
+    """Maximum of each column of a ``k x D`` array (``k > 0``)."""
+    if _backend == "numba" and a.flags.c_contiguous:
+        out: FloatArray = _compiled.column_max(a)
+        return out
+    return np.asarray(a.max(axis=0), dtype=np.float64)
+
+
+def compound_trust(trust: FloatArray, edges: IntArray, eta: float, up: bool) -> None:
+    """Apply ``k`` meetings per tie at once (``edges`` lists a tie once per meeting):
+    ``trust = 1 - (1 - trust)(1 - eta)^k`` for successes (``up``), ``trust (1 - eta)^k`` for
+    betrayals, as ``k`` meetings one after another would give."""
+    if edges.size == 0:
+        return
+    if _backend == "numba":
+        _compiled.compound_trust(trust, np.asarray(edges, dtype=np.int64), eta, up)
+        return
+    k = np.bincount(edges, minlength=trust.size)
+    e = np.flatnonzero(k)
+    if up:
+        trust[e] = 1.0 - (1.0 - trust[e]) * (1.0 - eta) ** k[e]
+    else:
+        trust[e] *= (1.0 - eta) ** k[e]
+
+
 set_kernels(os.environ.get("CLUSTERLEARN_KERNELS", "auto"))

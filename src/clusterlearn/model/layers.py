@@ -156,6 +156,12 @@ class TieLayer:
         """The directed neighbour view for ``n`` firms (cached until the structure changes)."""
         if self._csr is not None and self._csr_n == n:
             return self._csr
+        if kernel.kernels() == "numba":
+            indptr, nbr, edge, src = kernel.compiled().csr_build(self.i, self.j, n)
+            self._csr = CSR(indptr=indptr, nbr=nbr, edge=edge, src=src)
+            self._csr_n = n
+            self._prox = None
+            return self._csr
         # Counting sort by source firm (O(m + n)): the order within a firm follows edge order.
         src = np.concatenate([self.i, self.j])
         dst = np.concatenate([self.j, self.i])
@@ -183,6 +189,8 @@ class TieLayer:
         return self._prox
 
     def degree(self, n: int) -> IntArray:
+        if self._csr is not None and self._csr_n == n:  # the neighbour view has it already
+            return self._csr.degree
         return np.bincount(self.i, minlength=n) + np.bincount(self.j, minlength=n)
 
     def find(self, a: IntArray, b: IntArray, n: int) -> IntArray:

@@ -20,7 +20,7 @@ from clusterlearn.model.channels import register
 from clusterlearn.model.channels._common import betrays, pick_partner
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import pair_absorb
+from clusterlearn.model.kernel import pair_absorb, row_sums
 from clusterlearn.model.state import State
 
 
@@ -65,7 +65,7 @@ class Informal(Channel):
         out.rows, out.dT, out.rows_unique = i, gain, True
         out.meetings = np.bincount(i, minlength=state.n)
         out.trust_layer = "social"
-        out.success_edge = e[gain.sum(axis=1) > 0]
+        out.success_edge = e[row_sums(gain) > 0]
         out.betrayal_edge = e[cheat]
         out.used_edge = e
         return out

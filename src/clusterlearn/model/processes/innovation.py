@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import group_medians
+from clusterlearn.model.kernel import column_max, count_recent, group_medians
 from clusterlearn.model.state import State
 
 FIELDS = ("id", "firm_id", "stage", "domain", "t0", "size", "threshold")
@@ -40,7 +40,7 @@ def empty() -> dict[str, np.ndarray]:
 
 def diversity(state: State, window: int) -> np.ndarray:
     """Distinct channels a firm learned from in the last ``window`` steps."""
-    return ((state.t - state.last_inflow) < window).sum(axis=1).astype(np.float64)
+    return count_recent(state.last_inflow, state.t, window)
 
 
 def innovate(state: State, ctx: StepContext, rng: np.random.Generator) -> int:
@@ -58,7 +58,7 @@ def innovate(state: State, ctx: StepContext, rng: np.random.Generator) -> int:
         return 0
     cw = np.cumsum(state.w[state.stage[who]], axis=1)
     d = np.minimum((cw < rng.random(k)[:, None]).sum(axis=1), state.D - 1)
-    best = state.T.max(axis=0)[d]
+    best = column_max(state.T)[d]
     # The step scales with the firm's own level (at least half the cluster's best) but never
     # with more than the frontier: otherwise a leader's innovations compound without bound.
     base = np.minimum(np.maximum(state.T[who, d], 0.5 * best), state.G[d])
