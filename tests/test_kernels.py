@@ -232,3 +232,27 @@ def test_csr_and_small_kernels() -> None:
             lambda tr, ed, u=up: kernel.compound_trust(tr, ed, 0.1, u), rng.random(60), edges
         )
         assert_same(ta, tb)
+
+
+def test_gathered_dot(d: int) -> None:
+    rng = np.random.default_rng(7)
+    w = rng.dirichlet(np.ones(d), 4)
+    T = rng.exponential(2.0, (300, d))
+    stage = rng.integers(0, 4, 300)
+    (a, _), (b, _) = both(kernel.gathered_dot, w, stage, T, None)
+    assert_same(a, b)
+    np.testing.assert_allclose(a, np.einsum("ij,ij->i", w[stage], T), rtol=1e-14)
+    rows = rng.integers(0, 300, 90)
+    (a, _), (b, _) = both(kernel.gathered_dot, w, stage[:90], T, rows)
+    assert_same(a, b)
+
+
+def test_draw_by_cumweight() -> None:
+    rng = np.random.default_rng(8)
+    w = rng.exponential(1.0, 1000) * rng.choice([0.0, 1.0], 1000)
+    cw = np.cumsum(w)
+    u = rng.random(5000)
+    u[:3] = [0.0, 1.0, 1 - 1e-16]
+    (a, _), (b, _) = both(kernel.draw_by_cumweight, cw, u)
+    assert_same(a, b)
+    assert (w[a] > 0).all()

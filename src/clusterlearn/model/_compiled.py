@@ -217,3 +217,31 @@ def compound_trust(trust, edges, eta, up):  # type: ignore[no-untyped-def]
                 trust[e] = 1.0 - (1.0 - trust[e]) * f
             else:
                 trust[e] = trust[e] * f
+
+
+@_parallel
+def gathered_dot(w, wrows, x, xrows):  # type: ignore[no-untyped-def]
+    """``out[k] = w[wrows[k]] . x[xrows[k]]`` (``xrows`` empty: row ``k`` of ``x``), summed
+    over the columns left to right."""
+    k = wrows.size
+    d = x.shape[1]
+    all_rows = xrows.size == 0
+    out = np.empty(k)
+    for r in prange(k):
+        a = wrows[r]
+        b = np.int64(r) if all_rows else xrows[r]
+        s = w[a, 0] * x[b, 0]
+        for c in range(1, d):
+            s += w[a, c] * x[b, c]
+        out[r] = s
+    return out
+
+
+@_parallel
+def search_right(cw, q):  # type: ignore[no-untyped-def]
+    """``min(searchsorted(cw, q, side="right"), len(cw) - 1)`` for every query."""
+    out = np.empty(q.size, dtype=np.int64)
+    last = cw.size - 1
+    for r in prange(q.size):
+        out[r] = min(np.searchsorted(cw, q[r], side="right"), last)
+    return out

@@ -279,4 +279,37 @@ def compound_trust(trust: FloatArray, edges: IntArray, eta: float, up: bool) -> 
         trust[e] *= (1.0 - eta) ** k[e]
 
 
+def gathered_dot(
+    w: FloatArray, wrows: IntArray, x: FloatArray, xrows: IntArray | None = None
+) -> FloatArray:
+    """``out[k] = w[wrows[k]] . x[xrows[k]]`` (row ``k`` of ``x`` when ``xrows`` is None):
+    capability ``c = w[stage] . T`` and its relatives, summed over domains left to right."""
+    if x.shape[1] == 0:
+        return np.zeros(wrows.size)
+    if _backend == "numba":
+        out: FloatArray = _compiled.gathered_dot(
+            np.ascontiguousarray(w),
+            np.asarray(wrows, dtype=np.int64),
+            np.ascontiguousarray(x),
+            _EMPTY if xrows is None else np.asarray(xrows, dtype=np.int64),
+        )
+        return out
+    ws = w[wrows]
+    xs = x if xrows is None else x[xrows]
+    acc = ws[:, 0] * xs[:, 0]
+    for c in range(1, x.shape[1]):  # a loop over domains (few), fixing the order of the sum
+        acc += ws[:, c] * xs[:, c]
+    return acc
+
+
+def draw_by_cumweight(cw: FloatArray, u: FloatArray) -> IntArray:
+    """Indices drawn with probability proportional to weights whose running sum is ``cw``,
+    one per uniform draw in ``u`` (inverse transform)."""
+    q = u * cw[-1]
+    if _backend == "numba" and q.size:
+        out: IntArray = _compiled.search_right(cw, q)
+        return out
+    return np.minimum(np.searchsorted(cw, q, side="right"), cw.size - 1)
+
+
 set_kernels(os.environ.get("CLUSTERLEARN_KERNELS", "auto"))

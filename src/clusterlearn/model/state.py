@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from clusterlearn.model.kernel import gathered_dot
 from clusterlearn.model.layers import BipartiteLayer, TieChange, TieLayer
 
 FloatArray = NDArray[np.float64]
@@ -117,9 +118,9 @@ class State:
 
     def capability_at(self, stage: IntArray) -> FloatArray:
         """Capability each firm would have in ``stage`` (one per firm)."""
-        # einsum, not T @ w.T: multi-threaded BLAS on this thin product stalls when the cores
-        # are shared (measured 30 ms instead of 2 ms per call at 100,000 firms).
-        return np.einsum("ij,ij->i", self.w[stage], self.T)
+        # Not T @ w.T: multi-threaded BLAS on this thin product stalls when the cores are
+        # shared (measured 30 ms instead of 2 ms per call at 100,000 firms).
+        return gathered_dot(self.w, stage, self.T)
 
     def frontier_relevant(self) -> FloatArray:
         """``w[stage[i]] . G``: the frontier as it matters to each firm."""

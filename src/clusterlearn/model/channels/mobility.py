@@ -17,7 +17,7 @@ from pydantic import Field
 from clusterlearn.model.channels import register
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams, TieChange
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import pair_absorb
+from clusterlearn.model.kernel import draw_by_cumweight, pair_absorb
 from clusterlearn.model.state import State
 
 
@@ -65,9 +65,7 @@ class Mobility(Channel):
         for _ in range(params.tries):  # a few rejection rounds over movers, vectorised
             if todo.size == 0:
                 break
-            cand = np.minimum(
-                np.searchsorted(cw, rng.random(todo.size) * cw[-1], side="right"), n - 1
-            )
+            cand = draw_by_cumweight(cw, rng.random(todo.size))
             s = src[todo]
             prox = np.exp(-np.hypot(state.x[s] - state.x[cand], state.y[s] - state.y[cand]) / ell)
             ok = (cand != s) & (rng.random(todo.size) < prox)

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import absorb
+from clusterlearn.model.kernel import absorb, gathered_dot
 from clusterlearn.model.state import State
 
 FloatArray = NDArray[np.float64]
@@ -45,7 +45,7 @@ def gain_inside(state: State, ctx: StepContext) -> FloatArray:
     aux = state.auxiliary
     if aux.m:
         f = aux.firm
-        inst_c = np.einsum("ij,ij->i", state.w[state.stage[f]], state.inst_K[aux.other])
+        inst_c = gathered_dot(state.w, state.stage[f], state.inst_K, aux.other)
         w = np.full(f.size, ctx.trust0)
         num += np.bincount(f, weights=w * absorb(inst_c - c[f], alpha[f]), minlength=n)
         den += np.bincount(f, weights=w, minlength=n)

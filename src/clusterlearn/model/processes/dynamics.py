@@ -20,6 +20,7 @@ import numpy as np
 
 from clusterlearn.model.context import StepContext
 from clusterlearn.model.layers import TieChange
+from clusterlearn.model.kernel import draw_by_cumweight
 from clusterlearn.model.processes.innovation import stage_medians
 from clusterlearn.model.state import State
 
@@ -83,9 +84,7 @@ def evolve(state: State, ctx: StepContext, rng: np.random.Generator) -> dict[str
         hired = min(hired, state.labour_pool)
         if hired:
             cw = np.cumsum(state.size)
-            who = np.minimum(
-                np.searchsorted(cw, rng.random(hired) * cw[-1], side="right"), state.n - 1
-            )
+            who = draw_by_cumweight(cw, rng.random(hired))
             state.workers += np.bincount(who, minlength=state.n)
             state.labour_pool -= hired
     return {"upgrades": upgrades}
