@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.layers import TieChange
 from clusterlearn.model.kernel import draw_by_cumweight
+from clusterlearn.model.layers import TieChange
 from clusterlearn.model.processes.innovation import stage_medians
 from clusterlearn.model.state import State
 
