@@ -27,3 +27,20 @@ def test_clustering_with_a_hub_stays_small() -> None:
         np.zeros(n - 1, dtype=np.int64), np.arange(1, n, dtype=np.int64), np.full(n - 1, 0.5)
     )
     assert metrics.average_clustering(sim.state) == 0.0  # a star has no triangles
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_inside_by_quintile_matches_the_quintile_masks(seed: int) -> None:
+    sim = Simulation(Scenario.preset("baseline").with_overrides({"firms.n": 97}), rng=seed)
+    st = sim.state
+    rng = np.random.default_rng(seed)
+    # Ties in capability (rounded) put firms on quintile floors.
+    st.T = np.round(st.T * rng.integers(1, 4), 1)
+    st.inside = rng.random(st.n)
+    c = st.capability()
+    snap = metrics.Snapshot(state=st, c=c, sc=st.social_capital())
+    got = snap.inside_by_quintile()
+    for k in range(5):
+        sel = snap.quintile(k)
+        want = st.inside[sel].mean() if sel.any() else np.nan
+        np.testing.assert_allclose(got[k], want, rtol=1e-12, equal_nan=True)

@@ -245,3 +245,24 @@ def search_right(cw, q):  # type: ignore[no-untyped-def]
     for r in prange(q.size):
         out[r] = min(np.searchsorted(cw, q[r], side="right"), last)
     return out
+
+
+@_parallel
+def barter(x, a, b, margin):  # type: ignore[no-untyped-def]
+    """Pairs where each side leads the other by more than ``margin`` in some column."""
+    k = a.size
+    d = x.shape[1]
+    out = np.empty(k, dtype=np.bool_)
+    for r in prange(k):
+        ahead = False
+        behind = False
+        p = a[r]
+        q = b[r]
+        for c in range(d):
+            diff = x[p, c] - x[q, c]
+            if diff > margin:
+                ahead = True
+            if diff < -margin:
+                behind = True
+        out[r] = ahead and behind
+    return out

@@ -181,9 +181,10 @@ class Simulation:
             book_gains(
                 st.gain, st.last_inflow, st.motive_tc, got, k, t, saving if ch.in_cluster else None
             )
-            flows[ch.code] = out.tacit_flow + out.explicit_flow
-            flows["socialisation"] += out.tacit_flow
-            flows["combination"] += out.explicit_flow
+            tacit, explicit = out.tacit_flow, out.explicit_flow
+            flows[ch.code] = tacit + explicit
+            flows["socialisation"] += tacit
+            flows["combination"] += explicit
             if out.births is not None:
                 inherited_T = float(out.births["T"].sum())
                 inherited_E = float(out.births["E"].sum())

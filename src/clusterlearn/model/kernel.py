@@ -312,4 +312,14 @@ def draw_by_cumweight(cw: FloatArray, u: FloatArray) -> IntArray:
     return np.minimum(np.searchsorted(cw, q, side="right"), cw.size - 1)
 
 
+def barter(x: FloatArray, a: IntArray, b: IntArray, margin: float) -> NDArray[np.bool_]:
+    """Pairs ``(a, b)`` where each side leads the other by more than ``margin`` in some
+    column of ``x`` (both gain from an exchange)."""
+    if _backend == "numba" and x.flags.c_contiguous:
+        out: NDArray[np.bool_] = _compiled.barter(x, a, b, margin)
+        return out
+    diff = x[a] - x[b]
+    return np.asarray((diff > margin).any(axis=1) & (diff < -margin).any(axis=1))
+
+
 set_kernels(os.environ.get("CLUSTERLEARN_KERNELS", "auto"))

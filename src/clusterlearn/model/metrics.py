@@ -58,6 +58,22 @@ class Snapshot:
             return self.c >= lo
         return (self.c >= lo) & (self.c < s[int(np.ceil((k + 1) * (n - 1) / 5))])
 
+    def inside_by_quintile(self) -> FloatArray:
+        """Mean inside share in each position quintile (NaN for an empty one), in one pass:
+        a firm's quintile is the number of quintile floors its capability reaches."""
+        if "inside_q" not in self._cache:
+            s = self.sorted_c()
+            n = s.size
+            floors = np.array([s[int(np.ceil(k * (n - 1) / 5))] for k in range(1, 5)])
+            q = np.searchsorted(floors, self.c, side="right")
+            total = np.bincount(q, weights=self.state.inside, minlength=5)
+            count = np.bincount(q, minlength=5)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                self._cache["inside_q"] = np.where(count > 0, total / count, np.nan)
+        out = self._cache["inside_q"]
+        assert isinstance(out, np.ndarray)
+        return out
+
     def quantile(self, q: float) -> float:
         """Linear-interpolation quantile of capability from the sorted values."""
         s = self.sorted_c()
@@ -97,8 +113,7 @@ def _inside_quintile(k: int) -> Callable[[Snapshot], float]:
     def f(s: Snapshot) -> float:
         if s.c.size < 2:
             return float("nan")
-        sel = s.quintile(k)
-        return float(s.state.inside[sel].mean()) if sel.any() else float("nan")
+        return float(s.inside_by_quintile()[k])
 
     return f
 

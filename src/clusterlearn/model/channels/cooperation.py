@@ -17,7 +17,7 @@ from clusterlearn.model.channels import register
 from clusterlearn.model.channels._common import betrays
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import pair_absorb
+from clusterlearn.model.kernel import barter, pair_absorb
 from clusterlearn.model.state import State
 
 
@@ -46,9 +46,8 @@ class Cooperation(Channel):
             return out
         active = np.flatnonzero(rng.random(lay.m) < params.meet * lay.trust)
         a, b = lay.i[active], lay.j[active]
-        diff = state.T[a] - state.T[b]
-        barter = (diff > params.margin).any(axis=1) & (diff < -params.margin).any(axis=1)
-        active, a, b = active[barter], a[barter], b[barter]
+        ok = barter(state.T, a, b, params.margin)
+        active, a, b = active[ok], a[ok], b[ok]
         sc = ctx.scenario
         enf = ctx.env.mult("contract_enforcement", "betrayal")
         cheat_a = betrays(rng, state.opp[a], sc.trust.betrayal, enf)

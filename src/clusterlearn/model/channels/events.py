@@ -51,7 +51,9 @@ class Events(Channel):
         agents = np.flatnonzero(state.inst_type == AGENT)
         p = min(1.0, params.frequency * ctx.env.mult("cluster_agents", "events"))
         held = agents[rng.random(agents.size) < p]
-        member = np.isin(aux.other, held) & (rng.random(aux.m) < params.attend)
+        is_held = np.zeros(state.inst_type.size, dtype=bool)
+        is_held[held] = True
+        member = is_held[aux.other] & (rng.random(aux.m) < params.attend)
         f, k = aux.firm[member], aux.other[member]
         # Pair attendees at random within each event: shuffle, group by event, pair neighbours.
         order = np.lexsort((rng.random(f.size), k))

@@ -42,7 +42,9 @@ class Outward(Channel):
         if not params.enabled or params.rate == 0.0 or state.n == 0:
             return out
         ties = state.exterior.count(state.n)
-        access = 1.0 - np.exp(-ties / ctx.scenario.networks.exterior.half)
+        # Tie counts are small integers: the exponential once per count, not once per firm.
+        counts = np.arange(int(ties.max()) + 1 if ties.size else 1)
+        access = (1.0 - np.exp(-counts / ctx.scenario.networks.exterior.half))[ties]
         scale = params.rate * (1.0 - state.inside) * access * ctx.env.mult("openness", "outward")
         who = np.flatnonzero(scale > 0)  # only firms with exterior ties and outward effort
         scale = scale[who]

@@ -18,7 +18,7 @@ from pydantic import Field
 from clusterlearn.model.channels import register
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import absorb, pair_absorb
+from clusterlearn.model.kernel import absorb, pair_absorb, row_sums
 from clusterlearn.model.state import SERVICE, State
 
 
@@ -55,7 +55,7 @@ class Services(Channel):
         lag = state.G_history[max(0, len(state.G_history) - 1 - ins.lag)]
         market = ins.market_level * lag
         gap = np.maximum(market[None, :] - state.E, 0.0)
-        price = params.price0 * ctx.env.mult("tech_market", "price") * gap.mean(axis=1)
+        price = params.price0 * ctx.env.mult("tech_market", "price") * (row_sums(gap) / state.D)
         p_buy = params.buy * ctx.env.mult("tech_market", "market") / (1.0 + price)
         buyers = np.flatnonzero(rng.random(n) < np.clip(p_buy, 0.0, 1.0))
         al = ctx.alpha[buyers][:, None]
