@@ -256,3 +256,30 @@ def test_draw_by_cumweight() -> None:
     (a, _), (b, _) = both(kernel.draw_by_cumweight, cw, u)
     assert_same(a, b)
     assert (w[a] > 0).all()
+
+
+def test_stage_medians_with_hints_are_exact() -> None:
+    from clusterlearn.model.processes.innovation import stage_medians
+
+    rng = np.random.default_rng(9)
+    S, d = 5, 4
+    hint: dict[str, np.ndarray] = {}
+    hint1: dict[str, np.ndarray] = {}
+    with use_kernels("numba"):
+        for step in range(12):
+            n = int(rng.integers(40, 400))
+            stage = rng.integers(0, S - 1, n)  # the last stage stays empty
+            values = rng.normal(1.0 + 0.05 * step, 1.0, (n, d))
+            if step == 5:
+                values += 10.0  # a jump: every window misses, the full path answers
+            if step == 8:
+                values[3, 1] = np.nan
+            if step == 9:
+                values = np.round(values, 1)  # many ties at the median
+            got = stage_medians(values, stage, S, hint)
+            with use_kernels("numpy"):
+                want = stage_medians(values, stage, S)
+            assert_same(got, want)
+            got1 = stage_medians(values[:, 0], stage, S, hint1)
+            with use_kernels("numpy"):
+                assert_same(got1, stage_medians(values[:, 0], stage, S))

@@ -106,6 +106,8 @@ class State:
     innov: dict[str, np.ndarray] = field(default_factory=dict)
     innov_done: list[dict[str, np.ndarray]] = field(default_factory=list)
     counters: dict[str, float] = field(default_factory=dict)
+    # last medians per stage, a starting guess for the next step's (speed only, never results)
+    median_hints: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     @property
     def n(self) -> int:

@@ -65,7 +65,7 @@ def evolve(state: State, ctx: StepContext, rng: np.random.Generator) -> dict[str
 
     upgrades = 0
     if state.S > 1:
-        med = stage_medians(c, state.stage, state.S)
+        med = stage_medians(c, state.stage, state.S, state.median_hints.setdefault("c", {}))
         med[np.isneginf(med)] = np.inf  # no firm in a stage: nobody can upgrade into it
         nxt = np.minimum(state.stage + 1, state.S - 1)
         can = (state.stage < state.S - 1) & (

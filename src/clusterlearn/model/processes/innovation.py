@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import column_max, count_recent, group_medians
+from clusterlearn.model.kernel import column_max, compiled, count_recent, group_medians, kernels
 from clusterlearn.model.state import State
 
 FIELDS = ("id", "firm_id", "stage", "domain", "t0", "size", "threshold")
@@ -83,15 +83,45 @@ def innovate(state: State, ctx: StepContext, rng: np.random.Generator) -> int:
     return k
 
 
-def stage_medians(values: np.ndarray, stage: np.ndarray, S: int) -> np.ndarray:
-    """Median of each column of ``values`` within each stage (-inf for an empty stage)."""
+def stage_medians(
+    values: np.ndarray, stage: np.ndarray, S: int, hint: dict[str, np.ndarray] | None = None
+) -> np.ndarray:
+    """Median of each column of ``values`` within each stage (-inf for an empty stage).
+
+    ``hint`` (a dict kept by the caller between steps) lets the compiled backend start from
+    the previous medians: medians move little in a step, so one pass that keeps only the values
+    near them finds the exact medians. The result never depends on the hint.
+    """
+    cols = values.reshape(values.shape[0], -1)
+    if hint is not None and kernels() == "numba" and "center" in hint and cols.shape[0]:
+        counts = np.bincount(stage, minlength=S)
+        med, missed, inside = compiled().window_medians(
+            np.ascontiguousarray(cols), stage, counts, hint["center"], hint["width"]
+        )
+        if missed.any():  # the median left the window: those groups in full, a wider window
+            full = _full_stage_medians(cols, stage, S)
+            med[missed] = full[missed]
+            hint["width"][missed] *= 4.0
+        # A window holding much more than needed is narrowed for the next step.
+        wide = inside > 0.1 * counts[:, None] + 16
+        hint["width"][wide & ~missed] *= 0.5
+        hint["center"] = np.where(np.isfinite(med), med, hint["center"])
+        return med.reshape((S, *values.shape[1:]))
+    med = _full_stage_medians(cols, stage, S)
+    if hint is not None:
+        finite = np.isfinite(med)
+        hint["center"] = np.where(finite, med, 0.0)
+        hint["width"] = np.where(finite, 0.02 * np.abs(med), 0.0) + 1e-9
+    return med.reshape((S, *values.shape[1:]))
+
+
+def _full_stage_medians(cols: np.ndarray, stage: np.ndarray, S: int) -> np.ndarray:
+    """Stage medians of each column of ``cols`` (``n x k``) from a full sort by stage."""
     # Stages are small integers: a stable sort of 8-bit keys is a radix sort.
     order = np.argsort(stage.astype(np.uint8) if S <= 256 else stage, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(stage, minlength=S))])
-    cols = values.reshape(values.shape[0], -1)
     # Each column's values contiguous and grouped by stage, so every median is a plain slice.
-    med = group_medians(np.ascontiguousarray(cols[order].T), bounds)
-    return med.reshape((S, *values.shape[1:]))
+    return group_medians(np.ascontiguousarray(cols[order].T), bounds)
 
 
 def track_diffusion(state: State, ctx: StepContext) -> list[float]:
@@ -99,7 +129,7 @@ def track_diffusion(state: State, ctx: StepContext) -> list[float]:
     if not state.innov or state.innov["id"].size == 0:
         return []
     inn = state.innov
-    med = stage_medians(state.T, state.stage, state.S)
+    med = stage_medians(state.T, state.stage, state.S, state.median_hints.setdefault("T", {}))
     done = med[inn["stage"], inn["domain"]] >= inn["threshold"]
     aged = (state.t - inn["t0"]) >= ctx.scenario.innovation.max_age
     close = done | aged
