@@ -283,3 +283,18 @@ def test_stage_medians_with_hints_are_exact() -> None:
             got1 = stage_medians(values[:, 0], stage, S, hint1)
             with use_kernels("numpy"):
                 assert_same(got1, stage_medians(values[:, 0], stage, S))
+
+
+def test_proximity() -> None:
+    from clusterlearn.model.layers import TieLayer
+
+    rng = np.random.default_rng(10)
+    n = 200
+    x, y = rng.random(n), rng.random(n)
+    lay = TieLayer.from_pairs(rng.integers(0, n, 700), rng.integers(0, n, 700), rng.random(700))
+    out = []
+    for name in BACKENDS:
+        with use_kernels(name):
+            lay._prox = None
+            out.append(lay.proximity(n, x, y, 0.2).copy())
+    assert_same(out[0], out[1])

@@ -44,3 +44,12 @@ def test_inside_by_quintile_matches_the_quintile_masks(seed: int) -> None:
         sel = snap.quintile(k)
         want = st.inside[sel].mean() if sel.any() else np.nan
         np.testing.assert_allclose(got[k], want, rtol=1e-12, equal_nan=True)
+
+
+def test_percentile_of_counts_equals_numpy() -> None:
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 3, 4, 5, 8, 17, 100, 1001):
+        for _ in range(20):
+            k = rng.poisson(rng.uniform(0.5, 30), n).astype(np.int64)
+            for q in (0.25, 0.5, 0.75, 0.9):
+                assert metrics._percentile_of_counts(k, q) == np.percentile(k, 100 * q)

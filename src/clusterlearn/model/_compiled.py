@@ -331,3 +331,15 @@ def window_medians(values, stage, counts, center, width):  # type: ignore[no-unt
             else:
                 missed[s, c] = True
     return out, missed, held
+
+
+@_parallel
+def proximity(src, nbr, x, y, ell):  # type: ignore[no-untyped-def]
+    """``exp(-dist / ell)`` between the firms of each entry."""
+    m = src.size
+    out = np.empty(m)
+    for e in prange(m):
+        dx = x[src[e]] - x[nbr[e]]
+        dy = y[src[e]] - y[nbr[e]]
+        out[e] = np.exp(-np.sqrt(dx * dx + dy * dy) / ell)
+    return out

@@ -181,6 +181,9 @@ class TieLayer:
         Firms do not move, so the cache stays valid until the structure or population changes.
         """
         csr = self.csr(n)
+        if (self._prox is None or self._prox_ell != ell) and kernel.kernels() == "numba":
+            self._prox = kernel.compiled().proximity(csr.src, csr.nbr, x, y, ell)
+            self._prox_ell = ell
         if self._prox is None or self._prox_ell != ell:
             dx = x[csr.src] - x[csr.nbr]
             dy = y[csr.src] - y[csr.nbr]

@@ -65,7 +65,8 @@ class Snapshot:
             s = self.sorted_c()
             n = s.size
             floors = np.array([s[int(np.ceil(k * (n - 1) / 5))] for k in range(1, 5)])
-            q = np.searchsorted(floors, self.c, side="right")
+            # The number of floors at or below each capability (== searchsorted, side right).
+            q = sum((self.c >= f).astype(np.int64) for f in floors)
             total = np.bincount(q, weights=self.state.inside, minlength=5)
             count = np.bincount(q, minlength=5)
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -101,8 +102,21 @@ def gatekeepers(state: State, kdeg: NDArray[np.int64] | None = None) -> NDArray[
     if n == 0:
         return np.zeros(0, dtype=bool)
     kdeg = state.social.degree(n) + state.value_chain.degree(n) if kdeg is None else kdeg
-    thr = max(2.0, float(np.percentile(kdeg, 75)))
+    thr = max(2.0, _percentile_of_counts(kdeg, 0.75))
     return (kdeg >= thr) & (state.exterior.count(n) > 0)
+
+
+def _percentile_of_counts(k: NDArray[np.int64], q: float) -> float:
+    """``np.percentile(k, 100 q)`` (linear interpolation) of non-negative integers, from their
+    histogram instead of a sort; the same order statistics and interpolation as numpy."""
+    n = k.size
+    h = q * (n - 1)
+    lo = int(np.floor(h))
+    cum = np.cumsum(np.bincount(k))
+    a, b = (float(x) for x in np.searchsorted(cum, [lo, min(lo + 1, n - 1)], side="right"))
+    t = h - lo
+    # numpy's interpolation, in its form (from the nearer end)
+    return b - (b - a) * (1.0 - t) if t >= 0.5 else a + (b - a) * t
 
 
 def _q(p: float) -> Callable[[Snapshot], float]:
