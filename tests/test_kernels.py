@@ -298,3 +298,24 @@ def test_proximity() -> None:
             lay._prox = None
             out.append(lay.proximity(n, x, y, 0.2).copy())
     assert_same(out[0], out[1])
+
+
+def test_social_capital_and_seci(d: int) -> None:
+    rng = np.random.default_rng(11)
+    sc = Scenario.preset("baseline").with_overrides({"firms.n": 150, "firms.domains": d})
+    sims = []
+    for name in BACKENDS:
+        with use_kernels(name):
+            sim = Simulation(sc, rng=3)
+            sims.append((sim.state.social_capital(), sim))
+    assert_same(sims[0][0], sims[1][0])
+    T = rng.exponential(2.0, (150, d))
+    E = rng.exponential(2.0, (150, d))
+    T[0, 0] = np.nan
+    alpha = rng.uniform(0.3, 3.0, 150)
+    s_int = rng.random(150)
+    (ra, (Ta, Ea, *_)), (rb, (Tb, Eb, *_)) = both(
+        lambda t, e: kernel.seci(t, e, alpha, 0.07, s_int), T, E
+    )
+    for x, y in zip((*ra, Ta, Ea), (*rb, Tb, Eb), strict=True):
+        assert_same(x, y)

@@ -343,3 +343,51 @@ def proximity(src, nbr, x, y, ell):  # type: ignore[no-untyped-def]
         dy = y[src[e]] - y[nbr[e]]
         out[e] = np.exp(-np.sqrt(dx * dx + dy * dy) / ell)
     return out
+
+
+@_parallel
+def social_capital(indptr_a, edge_a, trust_a, indptr_b, edge_b, trust_b):  # type: ignore[no-untyped-def]
+    """Raw social capital per firm over two layers' neighbour views (see State)."""
+    n = indptr_a.size - 1
+    raw = np.empty(n)
+    for v in prange(n):
+        ta = 0.0
+        for e in range(indptr_a[v], indptr_a[v + 1]):
+            ta += trust_a[edge_a[e]]
+        tb = 0.0
+        for e in range(indptr_b[v], indptr_b[v + 1]):
+            tb += trust_b[edge_b[e]]
+        deg = np.float64(indptr_a[v + 1] - indptr_a[v]) + np.float64(indptr_b[v + 1] - indptr_b[v])
+        if deg > 0.0:
+            raw[v] = (ta + tb) / max(deg, 1.0) * np.log1p(deg)
+        else:
+            raw[v] = 0.0
+    return raw
+
+
+@_parallel
+def seci(T, E, alpha, k_ext, s_int):  # type: ignore[no-untyped-def]
+    """Externalisation then internalisation in place; returns both flows per firm and domain."""
+    n, d = T.shape
+    ext = np.empty((n, d))
+    internal = np.empty((n, d))
+    for i in prange(n):
+        a = alpha[i]
+        s = s_int[i]
+        for c in range(d):
+            x = T[i, c] - E[i, c]
+            if not x > 0.0 and x == x:
+                x = 0.0
+            g = k_ext * x
+            ext[i, c] = g
+            E[i, c] += g
+            y = E[i, c] - T[i, c]
+            if y > 0.0:
+                h = s * (np.exp(-(y / a)) * y)
+            elif y != y:
+                h = y
+            else:
+                h = s * (1.0 * 0.0)
+            internal[i, c] = h
+            T[i, c] += h
+    return ext, internal

@@ -322,4 +322,36 @@ def barter(x: FloatArray, a: IntArray, b: IntArray, margin: float) -> NDArray[np
     return np.asarray((diff > margin).any(axis=1) & (diff < -margin).any(axis=1))
 
 
+def social_capital_raw(
+    views: list[tuple[IntArray, IntArray, IntArray, FloatArray]], n: int
+) -> FloatArray:
+    """``mean trust x log(1 + degree)`` per firm over two layers, each given as its neighbour
+    view ``(indptr, src, edge, trust)``; trust summed in neighbour-view order."""
+    (ia, sa, ea, ta), (ib, sb, eb, tb) = views
+    if _backend == "numba":
+        out: FloatArray = _compiled.social_capital(ia, ea, ta, ib, eb, tb)
+        return out
+    deg = np.diff(ia).astype(np.float64) + np.diff(ib)
+    tsum = np.bincount(sa, weights=ta[ea], minlength=n) + np.bincount(
+        sb, weights=tb[eb], minlength=n
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(deg > 0, tsum / np.maximum(deg, 1) * np.log1p(deg), 0.0)
+
+
+def seci(
+    T: FloatArray, E: FloatArray, alpha: FloatArray, k_ext: float, s_int: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Externalisation ``E += k_ext max(0, T - E)``, then internalisation
+    ``T += s_int absorb(E - T, alpha)``, in place; returns both flows (``n x D`` each)."""
+    if _backend == "numba" and T.flags.c_contiguous and E.flags.c_contiguous:
+        ext, internal = _compiled.seci(T, E, alpha, k_ext, np.asarray(s_int, dtype=np.float64))
+        return ext, internal
+    ext = k_ext * np.maximum(T - E, 0.0)
+    E += ext
+    internal = pair_absorb(E, T, alpha, s_int, src_rows=np.arange(T.shape[0]))
+    T += internal
+    return ext, internal
+
+
 set_kernels(os.environ.get("CLUSTERLEARN_KERNELS", "auto"))

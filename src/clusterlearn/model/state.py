@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from clusterlearn.model.kernel import gathered_dot
+from clusterlearn.model.kernel import gathered_dot, social_capital_raw
 from clusterlearn.model.layers import BipartiteLayer, TieChange, TieLayer
 
 FloatArray = NDArray[np.float64]
@@ -140,14 +140,11 @@ class State:
     def social_capital(self) -> FloatArray:
         """``sc[i]`` = mean trust of a firm's firm-firm ties x log(1 + degree), scaled to [0, 1]."""
         n = self.n
-        deg = np.zeros(n)
-        tsum = np.zeros(n)
+        views = []
         for layer in (self.social, self.value_chain):
-            deg += layer.degree(n)
-            tsum += np.bincount(layer.i, weights=layer.trust, minlength=n)
-            tsum += np.bincount(layer.j, weights=layer.trust, minlength=n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            raw = np.where(deg > 0, tsum / np.maximum(deg, 1) * np.log1p(deg), 0.0)
+            csr = layer.csr(n)
+            views.append((csr.indptr, csr.src, csr.edge, layer.trust))
+        raw = social_capital_raw(views, n)
         top = raw.max() if raw.size else 0.0
         return raw / top if top > 0 else raw
 

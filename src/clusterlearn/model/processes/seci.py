@@ -8,10 +8,8 @@ actors in the channels, each tagged S or C.
 
 from __future__ import annotations
 
-import numpy as np
-
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import pair_absorb
+from clusterlearn.model.kernel import seci
 from clusterlearn.model.state import State
 
 
@@ -19,10 +17,5 @@ def convert(state: State, ctx: StepContext) -> tuple[float, float]:
     """Apply externalisation then internalisation; return their volumes."""
     ln = ctx.scenario.learning
     codify = ln.codify * ctx.env.mult("it_infrastructure", "codify")
-    ext = ln.eps * codify * np.maximum(state.T - state.E, 0.0)
-    state.E += ext
-    internal = pair_absorb(
-        state.E, state.T, ctx.alpha, ln.iota * state.effort, src_rows=np.arange(state.n)
-    )
-    state.T += internal
+    ext, internal = seci(state.T, state.E, ctx.alpha, ln.eps * codify, ln.iota * state.effort)
     return float(ext.sum()), float(internal.sum())
