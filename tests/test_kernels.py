@@ -110,7 +110,7 @@ def test_row_sums_and_book_gains(d: int) -> None:
     got = a
     saving = rng.random(n)
     for sv in (saving, None):
-        args = (rng.random((n, ch)), np.full((n, ch), -1, np.int64), rng.random(n))
+        args = (rng.random((ch, n)), np.full((ch, n), -1, np.int64), rng.random(n))
         (_, ca), (_, cb) = both(
             lambda g, li, m, s=sv: kernel.book_gains(g, li, m, got, 4, 17, s), *args
         )
@@ -219,7 +219,7 @@ def test_csr_and_small_kernels() -> None:
             views.append(lay.csr(n + 3))  # trailing firms without ties
     for f in ("indptr", "nbr", "edge", "src"):
         assert_same(getattr(views[0], f), getattr(views[1], f))
-    last = rng.integers(-5, 30, (300, 11))
+    last = rng.integers(-5, 30, (11, 300))
     (a, _), (b, _) = both(kernel.count_recent, last, 30, 8)
     assert_same(a, b)
     T = rng.normal(size=(400, 7))

@@ -48,8 +48,10 @@ def check_invariants(sim: Simulation) -> None:
     for arr in (s.T, s.E):
         assert np.all(np.isfinite(arr)) and np.all(arr >= 0)
     assert s.T.shape == (n, s.D) == s.E.shape
-    for name in ("firm_id", "stage", "workers", "inside", "size", "x", "y", "gain", "last_inflow"):
+    for name in ("firm_id", "stage", "workers", "inside", "size", "x", "y"):
         assert getattr(s, name).shape[0] == n, name
+    for name in ("gain", "last_inflow"):  # channel-major
+        assert getattr(s, name).shape == (len(sim.channels), n), name
     assert np.unique(s.firm_id).size == n
     assert np.all((s.inside >= 0) & (s.inside <= 1))
     assert np.all((s.stage >= 0) & (s.stage < s.S))

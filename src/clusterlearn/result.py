@@ -114,7 +114,7 @@ def firm_table(
         df[f"E{d}"] = state.E[:, d]
     chans = channels()
     for k, ch in enumerate(chans):
-        df[f"gain_{ch.code}"] = state.gain[:, k]
+        df[f"gain_{ch.code}"] = state.gain[k]
     by_motive = {
         m: [k for k, ch in enumerate(chans) if ch.motive == m]
         for m in ("spillover", "coordination", "resource")
@@ -122,9 +122,9 @@ def firm_table(
     cost_in, _ = costs(state, ctx)
     df["cost_in"] = cost_in
     df["motive_transaction_cost"] = state.motive_tc
-    df["motive_resource"] = state.gain[:, by_motive["resource"]].sum(axis=1)
-    df["motive_spillover"] = state.gain[:, by_motive["spillover"]].sum(axis=1)
-    df["motive_coordination"] = state.gain[:, by_motive["coordination"]].sum(axis=1)
+    df["motive_resource"] = state.gain[by_motive["resource"]].sum(axis=0)
+    df["motive_spillover"] = state.gain[by_motive["spillover"]].sum(axis=0)
+    df["motive_coordination"] = state.gain[by_motive["coordination"]].sum(axis=0)
     if centralities:
         import networkx as nx
 

@@ -82,13 +82,15 @@ def row_sums(part):  # type: ignore[no-untyped-def]
 @_parallel
 def book_gains(gain, last_inflow, motive, got, k, t, saving):  # type: ignore[no-untyped-def]
     """A channel's bookkeeping: gains by channel, when it last brought knowledge, and the
-    transaction-cost motive (when ``saving`` is not empty)."""
+    transaction-cost motive (when ``saving`` is not empty). Channel-major ``gain``."""
     with_motive = saving.size > 0
+    row = gain[k]
+    last = last_inflow[k]
     for i in prange(got.size):
         g = got[i]
-        gain[i, k] += g
+        row[i] += g
         if g > 1e-12:
-            last_inflow[i, k] = t
+            last[i] = t
         if with_motive:
             motive[i] += saving[i] * g
 
@@ -170,15 +172,15 @@ def csr_build(i, j, n):  # type: ignore[no-untyped-def]
 
 @_parallel
 def count_recent(last, t, window):  # type: ignore[no-untyped-def]
-    """Per row, the number of entries with ``t - last < window`` (as float)."""
-    k, d = last.shape
+    """Per column (firm), the number of rows (channels) with ``t - last < window``."""
+    d, k = last.shape
     out = np.empty(k)
-    for r in prange(k):
+    for i in prange(k):
         c = 0
         for q in range(d):
-            if t - last[r, q] < window:
+            if t - last[q, i] < window:
                 c += 1
-        out[r] = c
+        out[i] = c
     return out
 
 

@@ -220,15 +220,16 @@ def book_gains(
     t: int,
     saving: FloatArray | None,
 ) -> None:
-    """Record what channel ``k`` brought each firm at step ``t``: ``gain[:, k] += got``, the
-    step it last brought knowledge, and (``saving`` given) the transaction-cost motive."""
+    """Record what channel ``k`` brought each firm at step ``t``: ``gain[k] += got``, the
+    step it last brought knowledge, and (``saving`` given) the transaction-cost motive.
+    ``gain`` and ``last_inflow`` are channel-major (``channels x n``)."""
     if _backend == "numba" and gain.flags.c_contiguous and last_inflow.flags.c_contiguous:
         _compiled.book_gains(
             gain, last_inflow, motive, got, k, t, np.zeros(0) if saving is None else saving
         )
         return
-    gain[:, k] += got
-    last_inflow[got > 1e-12, k] = t
+    gain[k] += got
+    last_inflow[k, got > 1e-12] = t
     if saving is not None:
         motive += saving * got
 
@@ -247,11 +248,12 @@ def group_medians(ordered: FloatArray, bounds: IntArray) -> FloatArray:
 
 
 def count_recent(last: IntArray, t: int, window: int) -> FloatArray:
-    """Per row of ``last`` (steps), how many entries lie within ``window`` steps before ``t``."""
+    """Per column of ``last`` (steps, channels x firms), how many entries lie within ``window``
+    steps before ``t``."""
     if _backend == "numba" and last.flags.c_contiguous:
         out: FloatArray = _compiled.count_recent(last, t, window)
         return out
-    return ((t - last) < window).sum(axis=1).astype(np.float64)
+    return ((t - last) < window).sum(axis=0).astype(np.float64)
 
 
 def column_max(a: FloatArray) -> FloatArray:

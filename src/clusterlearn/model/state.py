@@ -45,7 +45,10 @@ FIRM_FIELDS_1D = (
     "x",
     "y",
 )
-FIRM_FIELDS_2D = ("T", "E", "gain", "last_inflow")
+FIRM_FIELDS_2D = ("T", "E")
+# Per channel, one row of firms each (channel-major: a channel books its gains into one
+# contiguous row).
+FIRM_FIELDS_BY_CHANNEL = ("gain", "last_inflow")
 
 NEVER = -(10**9)  # "no inflow yet" in last_inflow
 
@@ -78,8 +81,8 @@ class State:
     innovations: IntArray
     meetings: IntArray
     spend: FloatArray
-    gain: FloatArray  # n x channels: cumulative knowledge gained per channel
-    last_inflow: IntArray  # n x channels: last step each channel brought the firm knowledge
+    gain: FloatArray  # channels x n: cumulative knowledge gained per channel
+    last_inflow: IntArray  # channels x n: last step each channel brought the firm knowledge
     # stage structure
     w: FloatArray  # S x D relevance
     v: FloatArray  # S value added
@@ -164,6 +167,8 @@ class State:
         new_index[keep] = np.arange(int(keep.sum()))
         for f in FIRM_FIELDS_1D + FIRM_FIELDS_2D:
             setattr(self, f, getattr(self, f)[keep])
+        for f in FIRM_FIELDS_BY_CHANNEL:
+            setattr(self, f, np.ascontiguousarray(getattr(self, f)[:, keep]))
         for lay in (self.social, self.value_chain, self.competitor):
             lay.remap(new_index)
         self.auxiliary.remap(new_index)
@@ -192,8 +197,8 @@ class State:
             "innovations": np.zeros(k, dtype=np.int64),
             "meetings": np.zeros(k, dtype=np.int64),
             "spend": np.zeros(k),
-            "gain": np.zeros((k, self.gain.shape[1])),
-            "last_inflow": np.full((k, self.last_inflow.shape[1]), NEVER, dtype=np.int64),
+            "gain": np.zeros((self.gain.shape[0], k)),
+            "last_inflow": np.full((self.last_inflow.shape[0], k), NEVER, dtype=np.int64),
         }
         for f in FIRM_FIELDS_1D + FIRM_FIELDS_2D:
             cur = getattr(self, f)
@@ -201,4 +206,8 @@ class State:
             if new is None:
                 raise KeyError(f"new firms need field {f!r}")
             setattr(self, f, np.concatenate([cur, np.asarray(new, dtype=cur.dtype)]))
+        for f in FIRM_FIELDS_BY_CHANNEL:
+            cur = getattr(self, f)
+            new = np.asarray(rows.get(f, defaults[f]), dtype=cur.dtype)
+            setattr(self, f, np.concatenate([cur, new], axis=1))
         return np.arange(start, start + k, dtype=np.int64)
