@@ -319,3 +319,22 @@ def test_social_capital_and_seci(d: int) -> None:
     )
     for x, y in zip((*ra, Ta, Ea), (*rb, Tb, Eb), strict=True):
         assert_same(x, y)
+
+
+def test_gathers_and_masked_mean(d: int) -> None:
+    rng = np.random.default_rng(12)
+    a = rng.normal(size=300)
+    a[5] = np.nan
+    idx = rng.integers(0, 300, 1000)
+    b = rng.random(1000)
+    (x, _), (y, _) = both(kernel.gather_mul, a, idx, b)
+    assert_same(x, y)
+    (x, _), (y, _) = both(kernel.gather_floor, a, idx, 1e-12)
+    assert_same(x, y)
+    X = rng.exponential(2.0, (5000, d))
+    for p in (0.001, 0.3, 1.0):
+        mask = rng.random(5000) < p
+        mask[0] = True
+        (x, _), (y, _) = both(kernel.masked_mean_rows, X, mask)
+        assert_same(x, y)
+        np.testing.assert_allclose(x, X[mask].mean(axis=0), rtol=1e-12)

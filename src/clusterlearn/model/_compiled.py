@@ -393,3 +393,36 @@ def seci(T, E, alpha, k_ext, s_int):  # type: ignore[no-untyped-def]
             internal[i, c] = h
             T[i, c] += h
     return ext, internal
+
+
+@_parallel
+def gather_mul(a, idx, b):  # type: ignore[no-untyped-def]
+    """``a[idx] * b``."""
+    out = np.empty(idx.size)
+    for e in prange(idx.size):
+        out[e] = a[idx[e]] * b[e]
+    return out
+
+
+@_parallel
+def gather_floor(a, idx, floor):  # type: ignore[no-untyped-def]
+    """``maximum(a[idx], floor)`` (NaN stays NaN)."""
+    out = np.empty(idx.size)
+    for e in prange(idx.size):
+        v = a[idx[e]]
+        out[e] = v if (v > floor or v != v) else floor
+    return out
+
+
+@_serial
+def masked_mean_rows(x, mask):  # type: ignore[no-untyped-def]
+    """Mean of the rows of ``x`` where ``mask`` holds, added row after row."""
+    d = x.shape[1]
+    acc = np.zeros(d)
+    k = 0
+    for i in range(x.shape[0]):
+        if mask[i]:
+            for c in range(d):
+                acc[c] += x[i, c]
+            k += 1
+    return acc / k

@@ -356,4 +356,30 @@ def seci(
     return ext, internal
 
 
+def gather_mul(a: FloatArray, idx: IntArray, b: FloatArray) -> FloatArray:
+    """``a[idx] * b`` (per tie entry: trust of the tie times proximity, say)."""
+    if _backend == "numba":
+        out: FloatArray = _compiled.gather_mul(a, idx, b)
+        return out
+    return a[idx] * b
+
+
+def gather_floor(a: FloatArray, idx: IntArray, floor: float) -> FloatArray:
+    """``maximum(a[idx], floor)``."""
+    if _backend == "numba":
+        out: FloatArray = _compiled.gather_floor(a, idx, floor)
+        return out
+    return np.maximum(a[idx], floor)
+
+
+def masked_mean_rows(x: FloatArray, mask: NDArray[np.bool_]) -> FloatArray:
+    """Mean of the rows of ``x`` where ``mask`` holds (at least one), added row after row."""
+    if _backend == "numba" and x.flags.c_contiguous:
+        out: FloatArray = _compiled.masked_mean_rows(x, mask)
+        return out
+    # cumsum adds in order whatever the shape (a reduction over a single contiguous column
+    # would use pairwise summation)
+    return np.asarray(np.cumsum(x[mask], axis=0)[-1] / int(mask.sum()), dtype=np.float64)
+
+
 set_kernels(os.environ.get("CLUSTERLEARN_KERNELS", "auto"))

@@ -15,7 +15,7 @@ from clusterlearn.model.channels import register
 from clusterlearn.model.channels._common import pick_partner
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import pair_absorb
+from clusterlearn.model.kernel import gather_floor, pair_absorb
 from clusterlearn.model.state import State
 
 
@@ -40,7 +40,7 @@ class Imitation(Channel):
         if not params.enabled or params.rate == 0.0 or lay.m == 0:
             return out
         csr = lay.csr(state.n)
-        i, j, _ = pick_partner(state, lay, np.maximum(ctx.c[csr.nbr], 1e-12), rng)
+        i, j, _ = pick_partner(state, lay, gather_floor(ctx.c, csr.nbr, 1e-12), rng)
         scale = params.rate * ctx.env.mult("ip_protection", "imitation") * state.inside[i]
         gain = pair_absorb(state.E, state.E, ctx.alpha, scale, rows=i, src_rows=j)
         out.rows, out.dE, out.rows_unique = i, gain, True

@@ -20,7 +20,7 @@ from clusterlearn.model.channels import register
 from clusterlearn.model.channels._common import betrays, pick_partner
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import pair_absorb, row_sums
+from clusterlearn.model.kernel import gather_mul, pair_absorb, row_sums
 from clusterlearn.model.state import State
 
 
@@ -46,10 +46,11 @@ class Informal(Channel):
         lay = state.social
         csr = lay.csr(state.n)
         prox = lay.proximity(state.n, state.x, state.y, ctx.scenario.geography.ell)
-        weight = lay.trust[csr.edge] * prox
+        weight = gather_mul(lay.trust, csr.edge, prox)
         i, j, e = pick_partner(state, lay, weight, rng)
         talk = rng.random(i.size) < lay.trust[e]
-        i, j, e = i[talk], j[talk], e[talk]
+        keep = np.flatnonzero(talk)
+        i, j, e = i[keep], j[keep], e[keep]
         sc = ctx.scenario
         cheat = betrays(
             rng, state.opp[j], sc.trust.betrayal, ctx.env.mult("contract_enforcement", "betrayal")

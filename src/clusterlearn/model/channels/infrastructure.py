@@ -14,7 +14,7 @@ from pydantic import Field
 from clusterlearn.model.channels import register
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import pair_absorb
+from clusterlearn.model.kernel import masked_mean_rows, pair_absorb
 from clusterlearn.model.state import State
 
 
@@ -47,7 +47,7 @@ class Infrastructure(Channel):
         contrib = rng.random(state.n) < np.clip(params.share * (0.5 + ctx.sc), 0, 1)
         pool = state.pool
         if contrib.any():
-            pool = pool + params.renew * (state.E[contrib].mean(axis=0) - pool)
+            pool = pool + params.renew * (masked_mean_rows(state.E, contrib) - pool)
         out.pool = pool
         scale = params.rate * ctx.env.mult("it_infrastructure", "pool")
         out.dE = pair_absorb(pool, state.E, ctx.alpha, scale)
