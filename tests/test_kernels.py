@@ -338,3 +338,16 @@ def test_gathers_and_masked_mean(d: int) -> None:
         (x, _), (y, _) = both(kernel.masked_mean_rows, X, mask)
         assert_same(x, y)
         np.testing.assert_allclose(x, X[mask].mean(axis=0), rtol=1e-12)
+
+
+def test_view_extended_for_new_firms_equals_a_rebuild() -> None:
+    from clusterlearn.model.layers import TieLayer
+
+    rng = np.random.default_rng(13)
+    lay = TieLayer.from_pairs(rng.integers(0, 80, 300), rng.integers(0, 80, 300), rng.random(300))
+    lay.csr(80)
+    grown = lay.csr(95)
+    lay._csr = None
+    fresh = lay.csr(95)
+    for f in ("indptr", "nbr", "edge", "src"):
+        assert_same(getattr(grown, f), getattr(fresh, f))

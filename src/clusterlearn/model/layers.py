@@ -156,6 +156,14 @@ class TieLayer:
         """The directed neighbour view for ``n`` firms (cached until the structure changes)."""
         if self._csr is not None and self._csr_n == n:
             return self._csr
+        if self._csr is not None and self._csr_n < n:
+            # Firms were appended and the ties did not change: the new firms have no entries,
+            # so the view only gains empty groups at the end (the proximity cache stays valid).
+            old = self._csr
+            indptr = np.concatenate([old.indptr, np.full(n - self._csr_n, old.indptr[-1])])
+            self._csr = CSR(indptr=indptr, nbr=old.nbr, edge=old.edge, src=old.src)
+            self._csr_n = n
+            return self._csr
         if kernel.kernels() == "numba":
             indptr, nbr, edge, src = kernel.compiled().csr_build(self.i, self.j, n)
             self._csr = CSR(indptr=indptr, nbr=nbr, edge=edge, src=src)
