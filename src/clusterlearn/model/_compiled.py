@@ -203,7 +203,7 @@ def column_max(a):  # type: ignore[no-untyped-def]
     return out
 
 
-@_serial
+@_parallel
 def compound_trust(trust, edges, eta, up):  # type: ignore[no-untyped-def]
     """``k`` meetings on a tie in one step: trust ``1 - (1 - trust)(1 - eta)^k`` (successes,
     ``up``) or ``trust (1 - eta)^k`` (betrayals)."""
@@ -211,7 +211,7 @@ def compound_trust(trust, edges, eta, up):  # type: ignore[no-untyped-def]
     for q in range(edges.size):
         count[edges[q]] += 1
     base = 1.0 - eta
-    for e in range(trust.size):
+    for e in prange(trust.size):
         k = count[e]
         if k > 0:
             f = base ** np.float64(k)
@@ -239,13 +239,23 @@ def gathered_dot(w, wrows, x, xrows):  # type: ignore[no-untyped-def]
     return out
 
 
-@_parallel
+@_serial
 def search_right(cw, q):  # type: ignore[no-untyped-def]
-    """``min(searchsorted(cw, q, side="right"), len(cw) - 1)`` for every query."""
+    """``min(searchsorted(cw, q, side="right"), len(cw) - 1)`` for every query: the queries
+    in sorted order, each search starting where the previous one ended (random binary
+    searches in a large array miss the cache at every level)."""
     out = np.empty(q.size, dtype=np.int64)
     last = cw.size - 1
-    for r in prange(q.size):
-        out[r] = min(np.searchsorted(cw, q[r], side="right"), last)
+    order = np.argsort(q)
+    p = 0
+    for r in range(q.size):
+        v = q[order[r]]
+        if v != v:  # NaN sorts last in numpy's searchsorted
+            p = cw.size
+        else:
+            while p < cw.size and cw[p] <= v:
+                p += 1
+        out[order[r]] = min(p, last)
     return out
 
 

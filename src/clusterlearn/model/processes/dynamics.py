@@ -75,7 +75,8 @@ def evolve(state: State, ctx: StepContext, rng: np.random.Generator) -> dict[str
         state.stage = np.where(go, nxt, state.stage)
         upgrades = int(go.sum())
 
-    median = float(np.median(c))
+    one_group = np.zeros(n, dtype=np.int64)
+    median = float(stage_medians(c, one_group, 1, state.median_hints.setdefault("all", {}))[0])
     behind = c < dyn.exit_share * median
     state.behind = np.where(behind, state.behind + 1, 0)
 
