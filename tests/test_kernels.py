@@ -351,3 +351,15 @@ def test_view_extended_for_new_firms_equals_a_rebuild() -> None:
     fresh = lay.csr(95)
     for f in ("indptr", "nbr", "edge", "src"):
         assert_same(getattr(grown, f), getattr(fresh, f))
+
+
+def test_exchange(d: int) -> None:
+    rng = np.random.default_rng(14)
+    n, k = 120, 400
+    T, E = rng.exponential(2.0, (n, d)), rng.exponential(2.0, (n, d))
+    a, b = rng.integers(0, n, k), rng.integers(0, n, k)
+    alpha = rng.uniform(0.3, 3.0, n)
+    sa, sb = rng.random(k) * (rng.random(k) < 0.8), rng.random(k)
+    (x, _), (y, _) = both(kernel.exchange, T, E, a, b, alpha, sa, sb, 1.3)
+    for u, v in zip(x, y, strict=True):
+        assert_same(u, v)

@@ -436,3 +436,39 @@ def masked_mean_rows(x, mask):  # type: ignore[no-untyped-def]
                 acc[c] += x[i, c]
             k += 1
     return acc / k
+
+
+@_parallel
+def exchange(T, E, a, b, alpha, sa, sb, it):  # type: ignore[no-untyped-def]
+    """Both sides of ``k`` pair exchanges: rows ``0..k-1`` of the returned ``dT`` and ``dE``
+    are what ``a`` learns from ``b`` (scale ``sa``, explicit ``sa x it``), rows ``k..2k-1``
+    what ``b`` learns from ``a``."""
+    k = a.size
+    d = T.shape[1]
+    dT = np.empty((2 * k, d))
+    dE = np.empty((2 * k, d))
+    for r in prange(k):
+        p = a[r]
+        q = b[r]
+        ap = alpha[p]
+        aq = alpha[q]
+        s1 = sa[r]
+        s2 = sb[r]
+        e1 = sa[r] * it
+        e2 = sb[r] * it
+        for c in range(d):
+            dT[r, c] = _absorb1(T[q, c] - T[p, c], ap, s1)
+            dT[k + r, c] = _absorb1(T[p, c] - T[q, c], aq, s2)
+            dE[r, c] = _absorb1(E[q, c] - E[p, c], ap, e1)
+            dE[k + r, c] = _absorb1(E[p, c] - E[q, c], aq, e2)
+    return dT, dE
+
+
+@_serial
+def _absorb1(x, a, s):  # type: ignore[no-untyped-def]
+    """``s * absorb(x, a)`` for one value, as numpy computes it."""
+    if x > 0.0:
+        return s * (np.exp(-(x / a)) * x)
+    if x != x:
+        return x
+    return s * (1.0 * 0.0)

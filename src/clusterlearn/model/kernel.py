@@ -382,4 +382,26 @@ def masked_mean_rows(x: FloatArray, mask: NDArray[np.bool_]) -> FloatArray:
     return np.asarray(np.cumsum(x[mask], axis=0)[-1] / int(mask.sum()), dtype=np.float64)
 
 
+def exchange(
+    T: FloatArray,
+    E: FloatArray,
+    a: IntArray,
+    b: IntArray,
+    alpha: FloatArray,
+    sa: FloatArray,
+    sb: FloatArray,
+    it: float,
+) -> tuple[FloatArray, FloatArray]:
+    """Both sides of pair exchanges (C2): tacit and explicit gains of ``a`` from ``b`` (scale
+    ``sa``, explicit ``sa x it``) stacked over those of ``b`` from ``a``."""
+    if _backend == "numba" and a.size and T.flags.c_contiguous and E.flags.c_contiguous:
+        dT, dE = _compiled.exchange(T, E, a, b, alpha, sa, sb, it)
+        return dT, dE
+    gT_a = pair_absorb(T, T, alpha, sa, rows=a, src_rows=b)
+    gT_b = pair_absorb(T, T, alpha, sb, rows=b, src_rows=a)
+    gE_a = pair_absorb(E, E, alpha, sa * it, rows=a, src_rows=b)
+    gE_b = pair_absorb(E, E, alpha, sb * it, rows=b, src_rows=a)
+    return np.concatenate([gT_a, gT_b]), np.concatenate([gE_a, gE_b])
+
+
 set_kernels(os.environ.get("CLUSTERLEARN_KERNELS", "auto"))

@@ -17,7 +17,7 @@ from clusterlearn.model.channels import register
 from clusterlearn.model.channels._common import betrays
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import barter, pair_absorb
+from clusterlearn.model.kernel import barter, exchange
 from clusterlearn.model.state import State
 
 
@@ -57,16 +57,10 @@ class Cooperation(Channel):
         # a learns from b unless b cheats, and the other way round.
         sa = params.rate * state.inside[a] * tr * ~cheat_b
         sb = params.rate * state.inside[b] * tr * ~cheat_a
-        T, E, al = state.T, state.E, ctx.alpha
-        gT_a = pair_absorb(T, T, al, sa, rows=a, src_rows=b)
-        gT_b = pair_absorb(T, T, al, sb, rows=b, src_rows=a)
-        gE_a = pair_absorb(E, E, al, sa * it, rows=a, src_rows=b)
-        gE_b = pair_absorb(E, E, al, sb * it, rows=b, src_rows=a)
         idx = np.concatenate([a, b])
         out.rows = idx
         out.meetings = np.bincount(idx, minlength=state.n)
-        out.dT = np.concatenate([gT_a, gT_b])
-        out.dE = np.concatenate([gE_a, gE_b])
+        out.dT, out.dE = exchange(state.T, state.E, a, b, ctx.alpha, sa, sb, it)
         cheat = cheat_a | cheat_b
         out.trust_layer = "value_chain"
         out.success_edge = active[~cheat]
