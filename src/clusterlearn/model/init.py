@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clusterlearn.errors import ScenarioError
+from clusterlearn.model.kernel import threads
 from clusterlearn.model.layers import BipartiteLayer, TieLayer
 from clusterlearn.model.state import AGENT, NEVER, SERVICE, TRAINING, UNIVERSITY, State
 
@@ -256,7 +257,7 @@ def competitor_layer(x: FloatArray, y: FloatArray, stage: IntArray, visible: int
             continue
         k = min(visible, members.size - 1)
         pts = np.column_stack([x[members], y[members]])
-        _, idx = cKDTree(pts).query(pts, k=k + 1)
+        _, idx = cKDTree(pts).query(pts, k=k + 1, workers=threads())
         idx = np.asarray(idx, dtype=np.int64).reshape(members.size, k + 1)[:, 1:]
         parts_a.append(np.repeat(members, k))
         parts_b.append(members[idx.ravel()])
@@ -264,7 +265,7 @@ def competitor_layer(x: FloatArray, y: FloatArray, stage: IntArray, visible: int
         return TieLayer.empty()
     a = np.concatenate(parts_a)
     b = np.concatenate(parts_b)
-    return TieLayer.from_pairs(a, b, np.zeros(a.size))
+    return TieLayer.from_pairs(a, b, 0.0)
 
 
 def auxiliary_layer(

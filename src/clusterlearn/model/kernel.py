@@ -122,6 +122,15 @@ def set_threads(k: int) -> None:
         numba.set_num_threads(max(1, min(k, numba.get_num_threads(), os.cpu_count() or 1)))
 
 
+def threads() -> int:
+    """Threads the model may use (1 with the numpy backend or in a sweep worker)."""
+    if _backend == "numba":
+        import numba
+
+        return int(numba.get_num_threads())
+    return 1
+
+
 _EMPTY = np.zeros(0, dtype=np.int64)
 
 

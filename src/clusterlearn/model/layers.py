@@ -70,7 +70,7 @@ class TieLayer:
         cls,
         a: IntArray,
         b: IntArray,
-        trust: FloatArray,
+        trust: FloatArray | float,
         t: int = 0,
         kind: NDArray[np.int8] | None = None,
     ) -> TieLayer:
@@ -90,7 +90,7 @@ class TieLayer:
         self,
         a: IntArray,
         b: IntArray,
-        trust: FloatArray,
+        trust: FloatArray | float,
         t: int,
         kind: NDArray[np.int8] | None = None,
         n: int | None = None,
@@ -98,6 +98,8 @@ class TieLayer:
         """Add ties; a tie already present keeps the higher trust. Returns ties created."""
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
+        one_trust = np.ndim(trust) == 0
+        trust0 = float(np.asarray(trust)) if one_trust else 0.0
         trust = np.broadcast_to(np.asarray(trust, dtype=np.float64), a.shape)
         k = np.zeros(a.shape, dtype=np.int8) if kind is None else np.broadcast_to(kind, a.shape)
         keep = a != b
@@ -107,8 +109,19 @@ class TieLayer:
             return 0
         nn = int(max(n or 0, hi.max() + 1, (self.j.max() + 1) if self.m else 0))
         tr, kd = trust[keep], k[keep]
-        # New pairs: keep one per key, the highest trust.
         key = lo * np.int64(nn) + hi
+        if self.m == 0 and kind is None and one_trust:
+            # A new layer of identical ties (the competitor layer): duplicates are equal, so
+            # a plain sort of the keys gives the same layer as the general path below.
+            key = np.sort(key)
+            key = key[_run_starts(key)]
+            self.i, self.j = key // nn, key % nn
+            self.trust = np.full(key.size, trust0)
+            self.last_used = np.full(key.size, t, dtype=np.int64)
+            self.kind = np.zeros(key.size, dtype=np.int8)
+            self._csr = None
+            return int(key.size)
+        # New pairs: keep one per key, the highest trust.
         order = np.lexsort((-tr, key))
         ks = key[order]
         first = np.flatnonzero(_run_starts(ks))  # np.unique is hash-based and 5x slower here

@@ -167,8 +167,8 @@ class State:
         new_index[keep] = np.arange(int(keep.sum()))
         for f in FIRM_FIELDS_1D + FIRM_FIELDS_2D:
             setattr(self, f, getattr(self, f)[keep])
-        for f in FIRM_FIELDS_BY_CHANNEL:
-            setattr(self, f, np.ascontiguousarray(getattr(self, f)[:, keep]))
+        for f in FIRM_FIELDS_BY_CHANNEL:  # compress: ten times faster than [:, keep] here
+            setattr(self, f, getattr(self, f).compress(keep, axis=1))
         for lay in (self.social, self.value_chain, self.competitor):
             lay.remap(new_index)
         self.auxiliary.remap(new_index)
