@@ -363,3 +363,13 @@ def test_exchange(d: int) -> None:
     (x, _), (y, _) = both(kernel.exchange, T, E, a, b, alpha, sa, sb, 1.3)
     for u, v in zip(x, y, strict=True):
         assert_same(u, v)
+
+
+@pytest.mark.parametrize("n", [1, 10, 64, 65, 128, 5000])
+def test_search_right_edges(n: int) -> None:
+    rng = np.random.default_rng(n)
+    cw = np.cumsum(rng.exponential(1.0, n) * rng.choice([0.0, 1.0], n))
+    q = np.concatenate([cw, cw - 1e-9, cw + 1e-9, [np.nan, -1.0, 0.0, 1e300]])
+    with use_kernels("numba"):
+        got = kernel.compiled().search_right(cw, q)
+    assert_same(got, np.minimum(np.searchsorted(cw, q, side="right"), n - 1))

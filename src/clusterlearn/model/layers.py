@@ -204,7 +204,9 @@ class TieLayer:
         """
         csr = self.csr(n)
         if (self._prox is None or self._prox_ell != ell) and kernel.kernels() == "numba":
-            self._prox = kernel.compiled().proximity(csr.src, csr.nbr, x, y, ell)
+            self._prox = kernel.compiled().proximity(
+                csr.src, csr.nbr, np.ascontiguousarray(x), np.ascontiguousarray(y), ell
+            )
             self._prox_ell = ell
         if self._prox is None or self._prox_ell != ell:
             dx = x[csr.src] - x[csr.nbr]

@@ -95,17 +95,19 @@ def stage_medians(
     cols = values.reshape(values.shape[0], -1)
     if hint is not None and kernels() == "numba" and "center" in hint and cols.shape[0]:
         counts = np.bincount(stage, minlength=S)
-        med, missed, inside = compiled().window_medians(
+        med, missed, _held = compiled().window_medians(
             np.ascontiguousarray(cols), stage, counts, hint["center"], hint["width"]
         )
-        if missed.any():  # the median left the window: those groups in full, a wider window
+        if missed.any():  # the median left the window: those groups in full
             full = _full_stage_medians(cols, stage, S)
             med[missed] = full[missed]
-            hint["width"][missed] *= 4.0
-        # A window holding much more than needed is narrowed for the next step.
-        wide = inside > 0.1 * counts[:, None] + 16
-        hint["width"][wide & ~missed] *= 0.5
-        hint["center"] = np.where(np.isfinite(med), med, hint["center"])
+        # The next window: three times this step's move of the median (it drifts smoothly),
+        # shrinking at most by half a step, and four times wider after a miss.
+        finite = np.isfinite(med)
+        move = np.where(finite, np.abs(med - hint["center"]), 0.0)
+        width = np.maximum(0.5 * hint["width"], 3.0 * move)
+        hint["width"] = np.where(missed, 4.0 * np.maximum(hint["width"], move), width) + 1e-12
+        hint["center"] = np.where(finite, med, hint["center"])
         return med.reshape((S, *values.shape[1:]))
     med = _full_stage_medians(cols, stage, S)
     if hint is not None:
