@@ -373,3 +373,17 @@ def test_search_right_edges(n: int) -> None:
     with use_kernels("numba"):
         got = kernel.compiled().search_right(cw, q)
     assert_same(got, np.minimum(np.searchsorted(cw, q, side="right"), n - 1))
+
+
+def test_tie_gain() -> None:
+    from clusterlearn.model.layers import TieLayer
+
+    rng = np.random.default_rng(16)
+    n = 300
+    lay = TieLayer.from_pairs(rng.integers(0, n, 900), rng.integers(0, n, 900), rng.random(900))
+    v = lay.csr(n)
+    c = rng.exponential(2.0, n)
+    alpha = rng.uniform(0.3, 3.0, n)
+    (a, _), (b, _) = both(kernel.tie_gain, v.indptr, v.src, v.nbr, v.edge, lay.trust, c, alpha)
+    for x, y in zip(a, b, strict=True):
+        assert_same(x, y)

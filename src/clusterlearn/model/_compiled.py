@@ -486,3 +486,23 @@ def _absorb1(x, a, s):  # type: ignore[no-untyped-def]
     if x != x:
         return x
     return s * (1.0 * 0.0)
+
+
+@_parallel
+def tie_gain(indptr, nbr, edge, trust, c, alpha):  # type: ignore[no-untyped-def]
+    """Per firm, over its neighbour-view entries in order: the sums of
+    ``trust x absorb(c_nbr - c_own, alpha_own)`` and of ``trust``."""
+    n = indptr.size - 1
+    num = np.empty(n)
+    den = np.empty(n)
+    for v in prange(n):
+        a = alpha[v]
+        s = 0.0
+        w = 0.0
+        for e in range(indptr[v], indptr[v + 1]):
+            t = trust[edge[e]]
+            s += _absorb1(c[nbr[e]] - c[v], a, t)
+            w += t
+        num[v] = s
+        den[v] = w
+    return num, den

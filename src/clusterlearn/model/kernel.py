@@ -413,4 +413,25 @@ def exchange(
     return np.concatenate([gT_a, gT_b]), np.concatenate([gE_a, gE_b])
 
 
+def tie_gain(
+    indptr: IntArray,
+    src: IntArray,
+    nbr: IntArray,
+    edge: IntArray,
+    trust: FloatArray,
+    c: FloatArray,
+    alpha: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Per firm, over its ties (a neighbour view, entries in order): the sums of
+    ``trust x absorb(c_neighbour - c_own, alpha_own)`` and of ``trust``."""
+    if _backend == "numba":
+        num, den = _compiled.tie_gain(indptr, nbr, edge, trust, c, alpha)
+        return num, den
+    n = indptr.size - 1
+    w = trust[edge]
+    g = w * absorb(c[nbr] - c[src], alpha[src])
+    num = np.asarray(np.bincount(src, weights=g, minlength=n), dtype=np.float64)
+    return num, np.asarray(np.bincount(src, weights=w, minlength=n), dtype=np.float64)
+
+
 set_kernels(os.environ.get("CLUSTERLEARN_KERNELS", "auto"))

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import absorb, gathered_dot
+from clusterlearn.model.kernel import absorb, gathered_dot, tie_gain
 from clusterlearn.model.state import State
 
 FloatArray = NDArray[np.float64]
@@ -37,11 +37,10 @@ def gain_inside(state: State, ctx: StepContext) -> FloatArray:
     c, alpha = ctx.c, ctx.alpha
     for lay in (state.social, state.value_chain):
         if lay.m:
-            for a, b in ((lay.i, lay.j), (lay.j, lay.i)):
-                num += np.bincount(
-                    a, weights=lay.trust * absorb(c[b] - c[a], alpha[a]), minlength=n
-                )
-                den += np.bincount(a, weights=lay.trust, minlength=n)
+            v = lay.csr(n)
+            part_num, part_den = tie_gain(v.indptr, v.src, v.nbr, v.edge, lay.trust, c, alpha)
+            num += part_num
+            den += part_den
     aux = state.auxiliary
     if aux.m:
         f = aux.firm
