@@ -387,3 +387,17 @@ def test_tie_gain() -> None:
     (a, _), (b, _) = both(kernel.tie_gain, v.indptr, v.src, v.nbr, v.edge, lay.trust, c, alpha)
     for x, y in zip(a, b, strict=True):
         assert_same(x, y)
+
+
+def test_sampled_clustering_backends() -> None:
+    from clusterlearn.model import metrics
+
+    sc = Scenario.preset("baseline").with_overrides({"firms.n": 400})
+    out = []
+    for name in BACKENDS:
+        with use_kernels(name):
+            sim = Simulation(sc, rng=4)
+            nodes = np.arange(0, sim.state.n, 3)
+            out.append(metrics._sampled_clustering(sim.state, nodes))
+    assert out[0] == out[1]
+    assert 0.0 < out[0] < 1.0

@@ -376,6 +376,12 @@ def social_capital(indptr_a, edge_a, trust_a, indptr_b, edge_b, trust_b):  # typ
     """Raw social capital per firm over two layers' neighbour views (see State)."""
     n = indptr_a.size - 1
     raw = np.empty(n)
+    top = 0
+    for v in range(n):
+        top = max(top, indptr_a[v + 1] - indptr_a[v] + indptr_b[v + 1] - indptr_b[v])
+    log1p = np.empty(top + 1)  # degrees are small integers: log1p once per value
+    for k in range(top + 1):
+        log1p[k] = np.log1p(np.float64(k))
     for v in prange(n):
         ta = 0.0
         for e in range(indptr_a[v], indptr_a[v + 1]):
@@ -383,9 +389,10 @@ def social_capital(indptr_a, edge_a, trust_a, indptr_b, edge_b, trust_b):  # typ
         tb = 0.0
         for e in range(indptr_b[v], indptr_b[v + 1]):
             tb += trust_b[edge_b[e]]
-        deg = np.float64(indptr_a[v + 1] - indptr_a[v]) + np.float64(indptr_b[v + 1] - indptr_b[v])
+        k = indptr_a[v + 1] - indptr_a[v] + indptr_b[v + 1] - indptr_b[v]
+        deg = np.float64(k)
         if deg > 0.0:
-            raw[v] = (ta + tb) / max(deg, 1.0) * np.log1p(deg)
+            raw[v] = (ta + tb) / max(deg, 1.0) * log1p[k]
         else:
             raw[v] = 0.0
     return raw
@@ -506,3 +513,28 @@ def tie_gain(indptr, nbr, edge, trust, c, alpha):  # type: ignore[no-untyped-def
         num[v] = s
         den[v] = w
     return num, den
+
+
+@_parallel
+def sampled_triangles(indptr, nbr, nodes, cap):  # type: ignore[no-untyped-def]
+    """For each node, how many pairs of its first ``cap`` neighbours are tied to each other
+    (each pair looked up in the shorter of the two neighbour lists)."""
+    out = np.zeros(nodes.size)
+    for r in prange(nodes.size):
+        v = nodes[r]
+        start = indptr[v]
+        d = min(indptr[v + 1] - start, cap)
+        found = 0
+        for p in range(d):
+            x = nbr[start + p]
+            for q in range(p + 1, d):
+                y = nbr[start + q]
+                a, b = x, y
+                if indptr[a + 1] - indptr[a] > indptr[b + 1] - indptr[b]:
+                    a, b = y, x
+                for e in range(indptr[a], indptr[a + 1]):
+                    if nbr[e] == b:
+                        found += 1
+                        break
+        out[r] = found
+    return out

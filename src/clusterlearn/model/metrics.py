@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from clusterlearn.model.kernel import compiled, kernels
 from clusterlearn.model.state import State
 
 FloatArray = NDArray[np.float64]
@@ -258,6 +259,10 @@ def _sampled_clustering(state: State, nodes: NDArray[np.int64]) -> float:
     deg = np.minimum(csr.degree[nodes], CLUSTERING_MAX_DEGREE)
     keep = deg > 1
     local = np.zeros(nodes.size)
+    if kernels() == "numba":
+        tri = compiled().sampled_triangles(csr.indptr, csr.nbr, nodes, CLUSTERING_MAX_DEGREE)
+        pairs = deg * (deg - 1) / 2.0
+        return float(np.where(keep, tri / np.maximum(pairs, 1), 0.0).mean())
     owners, a_list, b_list = [], [], []
     for d in np.unique(deg[keep]):  # a loop over distinct degrees, not firms
         sel = np.flatnonzero(keep & (deg == d))
