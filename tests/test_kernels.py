@@ -401,3 +401,12 @@ def test_sampled_clustering_backends() -> None:
             out.append(metrics._sampled_clustering(sim.state, nodes))
     assert out[0] == out[1]
     assert 0.0 < out[0] < 1.0
+
+
+def test_shortfall_sums(d: int) -> None:
+    rng = np.random.default_rng(17)
+    x = rng.exponential(2.0, (500, d))
+    x[3, 0] = np.nan
+    level = rng.exponential(2.0, d)
+    (a, _), (b, _) = both(kernel.shortfall_sums, level, x)
+    assert_same(a, b)

@@ -614,3 +614,18 @@ def sampled_triangles(indptr, nbr, nodes, cap):  # type: ignore[no-untyped-def]
                         break
         out[r] = found
     return out
+
+
+@_parallel
+def shortfall_sums(level, x):  # type: ignore[no-untyped-def]
+    """Per row of ``x``, the sum of ``max(level - x, 0)`` over columns, left to right."""
+    k, d = x.shape
+    out = np.empty(k)
+    for r in prange(k):
+        g = level[0] - x[r, 0]
+        s = g if (g > 0.0 or g != g) else 0.0
+        for c in range(1, d):
+            g = level[c] - x[r, c]
+            s += g if (g > 0.0 or g != g) else 0.0
+        out[r] = s
+    return out

@@ -434,4 +434,14 @@ def tie_gain(
     return num, np.asarray(np.bincount(src, weights=w, minlength=n), dtype=np.float64)
 
 
+def shortfall_sums(level: FloatArray, x: FloatArray) -> FloatArray:
+    """Per row of ``x`` (``k x D``), ``sum_d max(level_d - x_d, 0)``, added left to right."""
+    if x.shape[1] == 0:
+        return np.zeros(x.shape[0])
+    if _backend == "numba" and x.flags.c_contiguous:
+        out: FloatArray = _compiled.shortfall_sums(np.ascontiguousarray(level, dtype=np.float64), x)
+        return out
+    return row_sums(np.maximum(level[None, :] - x, 0.0))
+
+
 set_kernels(os.environ.get("CLUSTERLEARN_KERNELS", "auto"))

@@ -237,6 +237,19 @@ class BipartiteLayer:
 
     firm: IntArray
     other: IntArray
+    _masks: dict[tuple[int, ...], tuple[IntArray, NDArray[np.bool_]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def other_in(self, kind: IntArray, values: tuple[int, ...]) -> NDArray[np.bool_]:
+        """Ties whose other actor's ``kind`` is one of ``values`` (cached while the ties stay
+        the same: ``other`` is replaced, never changed in place, when they change)."""
+        hit = self._masks.get(values)
+        if hit is not None and hit[0] is self.other:
+            return hit[1]
+        mask = np.isin(kind[self.other], values)
+        self._masks[values] = (self.other, mask)
+        return mask
 
     @classmethod
     def empty(cls) -> BipartiteLayer:

@@ -41,7 +41,7 @@ class Personnel(Channel):
         aux = state.auxiliary
         if not params.enabled or aux.m == 0:
             return out
-        hit = (state.inst_type[aux.other] == UNIVERSITY) & (rng.random(aux.m) < params.hire)
+        hit = aux.other_in(state.inst_type, (UNIVERSITY,)) & (rng.random(aux.m) < params.hire)
         f, k = aux.firm[hit], aux.other[hit]
         out.workers = np.bincount(f, minlength=state.n).astype(np.int64)
         if params.rate > 0:

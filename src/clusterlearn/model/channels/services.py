@@ -18,7 +18,7 @@ from pydantic import Field
 from clusterlearn.model.channels import register
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import absorb, pair_absorb, row_sums
+from clusterlearn.model.kernel import absorb, pair_absorb, shortfall_sums
 from clusterlearn.model.state import SERVICE, State
 
 
@@ -48,18 +48,19 @@ class Services(Channel):
         n = state.n
         aux = state.auxiliary
         p_req = min(1.0, params.request * ctx.env.mult("public_services", "services"))
-        hit = (state.inst_type[aux.other] == SERVICE) & (rng.random(aux.m) < p_req)
+        hit = aux.other_in(state.inst_type, (SERVICE,)) & (rng.random(aux.m) < p_req)
         f, k = aux.firm[hit], aux.other[hit]
         gain = pair_absorb(state.inst_K, state.E, ctx.alpha, params.rate, rows=f, src_rows=k)
         ins = ctx.scenario.institutions
         lag = state.G_history[max(0, len(state.G_history) - 1 - ins.lag)]
         market = ins.market_level * lag
-        gap = np.maximum(market[None, :] - state.E, 0.0)
-        price = params.price0 * ctx.env.mult("tech_market", "price") * (row_sums(gap) / state.D)
+        short = shortfall_sums(market, state.E)  # the firm's gap to the market, summed
+        price = params.price0 * ctx.env.mult("tech_market", "price") * (short / state.D)
         p_buy = params.buy * ctx.env.mult("tech_market", "market") / (1.0 + price)
         buyers = np.flatnonzero(rng.random(n) < np.clip(p_buy, 0.0, 1.0))
         al = ctx.alpha[buyers][:, None]
-        bought = params.rate * absorb(np.minimum(gap[buyers], al), al)
+        gap = np.maximum(market[None, :] - state.E[buyers], 0.0)
+        bought = params.rate * absorb(np.minimum(gap, al), al)
         out.rows = np.concatenate([f, buyers])
         out.dE = np.concatenate([gain, bought])
         spend = np.zeros(n)

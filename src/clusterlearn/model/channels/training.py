@@ -45,8 +45,7 @@ class Training(Channel):
         if not params.enabled or aux.m == 0:
             return out
         p = min(1.0, params.sessions * ctx.env.mult("public_services", "training"))
-        typ = state.inst_type[aux.other]
-        hit = ((typ == TRAINING) | (typ == UNIVERSITY)) & (rng.random(aux.m) < p)
+        hit = aux.other_in(state.inst_type, (TRAINING, UNIVERSITY)) & (rng.random(aux.m) < p)
         f, k = aux.firm[hit], aux.other[hit]
         if params.rate > 0:
             gain = pair_absorb(state.inst_K, state.T, ctx.alpha, params.rate, rows=f, src_rows=k)
