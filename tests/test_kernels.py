@@ -410,3 +410,24 @@ def test_shortfall_sums(d: int) -> None:
     level = rng.exponential(2.0, d)
     (a, _), (b, _) = both(kernel.shortfall_sums, level, x)
     assert_same(a, b)
+
+
+def test_pair_proximity_and_pick() -> None:
+    from clusterlearn.model.channels._common import pick_partner
+    from clusterlearn.model.layers import TieLayer
+
+    rng = np.random.default_rng(18)
+    n = 300
+    x, y = rng.random(n), rng.random(n)
+    a, b = rng.integers(0, n, 1000), rng.integers(0, n, 1000)
+    (p, _), (q, _) = both(kernel.pair_proximity, x, y, a, b, 0.15)
+    assert_same(p, q)
+    sim = Simulation(Scenario.preset("baseline").with_overrides({"firms.n": n}), rng=2)
+    lay = TieLayer.from_pairs(a, b, rng.random(1000))
+    w = rng.random(lay.csr(n).nbr.size) * rng.choice([0.0, 1.0], lay.csr(n).nbr.size)
+    picks = []
+    for name in BACKENDS:
+        with use_kernels(name):
+            picks.append(pick_partner(sim.state, lay, w, np.random.default_rng(5)))
+    for u, v in zip(*picks, strict=True):
+        assert_same(u, v)

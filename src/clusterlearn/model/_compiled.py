@@ -629,3 +629,36 @@ def shortfall_sums(level, x):  # type: ignore[no-untyped-def]
             s += g if (g > 0.0 or g != g) else 0.0
         out[r] = s
     return out
+
+
+@_parallel
+def pair_proximity(x, y, a, b, ell):  # type: ignore[no-untyped-def]
+    """``exp(-hypot(x_a - x_b, y_a - y_b) / ell)`` for every pair."""
+    out = np.empty(a.size)
+    for r in prange(a.size):
+        out[r] = np.exp(-np.hypot(x[a[r]] - x[b[r]], y[a[r]] - y[b[r]]) / ell)
+    return out
+
+
+@_parallel
+def pick_entries(indptr, weight, u, nbr, edge):  # type: ignore[no-untyped-def]
+    """``sample_by_weight``, then the firms that found a partner, the partner and the tie."""
+    pos = sample_by_weight(indptr, weight, u)
+    n = pos.size
+    count = 0
+    for v in range(n):
+        if pos[v] >= 0:
+            count += 1
+    learner = np.empty(count, dtype=np.int64)
+    q = 0
+    for v in range(n):
+        if pos[v] >= 0:
+            learner[q] = v
+            q += 1
+    partner = np.empty(count, dtype=np.int64)
+    tie = np.empty(count, dtype=np.int64)
+    for r in prange(count):
+        p = pos[learner[r]]
+        partner[r] = nbr[p]
+        tie[r] = edge[p]
+    return learner, partner, tie

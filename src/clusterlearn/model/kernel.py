@@ -444,4 +444,16 @@ def shortfall_sums(level: FloatArray, x: FloatArray) -> FloatArray:
     return row_sums(np.maximum(level[None, :] - x, 0.0))
 
 
+def pair_proximity(
+    x: FloatArray, y: FloatArray, a: IntArray, b: IntArray, ell: float
+) -> FloatArray:
+    """``exp(-dist(a, b) / ell)`` for pairs of firms at ``(x, y)``."""
+    if _backend == "numba" and a.size:
+        out: FloatArray = _compiled.pair_proximity(
+            np.ascontiguousarray(x), np.ascontiguousarray(y), a, b, ell
+        )
+        return out
+    return np.asarray(np.exp(-np.hypot(x[a] - x[b], y[a] - y[b]) / ell), dtype=np.float64)
+
+
 set_kernels(os.environ.get("CLUSTERLEARN_KERNELS", "auto"))

@@ -17,7 +17,7 @@ from pydantic import Field
 from clusterlearn.model.channels import register
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams, TieChange
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import draw_by_cumweight, pair_absorb
+from clusterlearn.model.kernel import draw_by_cumweight, pair_absorb, pair_proximity
 from clusterlearn.model.state import State
 
 
@@ -73,7 +73,7 @@ class Mobility(Channel):
                 break
             cand = draw_by_cumweight(cw, rng.random(todo.size))
             s = src[todo]
-            prox = np.exp(-np.hypot(state.x[s] - state.x[cand], state.y[s] - state.y[cand]) / ell)
+            prox = pair_proximity(state.x, state.y, s, cand, ell)
             ok = (cand != s) & (rng.random(todo.size) < prox)
             dst[todo[ok]] = cand[ok]
             todo = todo[~ok]
