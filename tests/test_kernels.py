@@ -431,3 +431,30 @@ def test_pair_proximity_and_pick() -> None:
             picks.append(pick_partner(sim.state, lay, w, np.random.default_rng(5)))
     for u, v in zip(*picks, strict=True):
         assert_same(u, v)
+
+
+@pytest.mark.parametrize("case", ["uniform", "clumped", "duplicates", "line", "tiny"])
+def test_nearest(case: str) -> None:
+    rng = np.random.default_rng(19)
+    m, k = 2000, 4
+    if case == "uniform":
+        px, py = rng.random(m), rng.random(m)
+    elif case == "clumped":
+        c = rng.random((8, 2))
+        pick = rng.integers(0, 8, m)
+        px, py = c[pick, 0] + rng.normal(0, 0.01, m), c[pick, 1] + rng.normal(0, 0.01, m)
+    elif case == "duplicates":  # firms at a few addresses: ties everywhere
+        px, py = np.round(rng.random(m), 1), np.round(rng.random(m), 1)
+    elif case == "line":
+        px, py = rng.random(m), np.zeros(m)
+    else:
+        m, k = 3, 2
+        px, py = rng.random(m), rng.random(m)
+    (a, _), (b, _) = both(kernel.nearest, px, py, k)
+    assert_same(a, b)
+    # brute force under the same rule
+    d2 = (px[:, None] - px[None, :]) ** 2 + (py[:, None] - py[None, :]) ** 2
+    np.fill_diagonal(d2, np.inf)
+    idx = np.broadcast_to(np.arange(m), (m, m))
+    want = np.take_along_axis(idx, np.lexsort((idx, d2), axis=-1), axis=1)[:, :k]
+    assert_same(a, want)

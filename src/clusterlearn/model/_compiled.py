@@ -662,3 +662,75 @@ def pick_entries(indptr, weight, u, nbr, edge):  # type: ignore[no-untyped-def]
         partner[r] = nbr[p]
         tie[r] = edge[p]
     return learner, partner, tie
+
+
+@_parallel
+def nearest(px, py, k):  # type: ignore[no-untyped-def]
+    """The ``k`` nearest other points of every point, by ``(squared distance, index)``
+    (``dx * dx + dy * dy``), from a grid: rings of cells around a point's cell are searched
+    until the ``k``-th best distance is below the ring's reach."""
+    m = px.size
+    out = np.empty((m, k), dtype=np.int64)
+    best = np.empty((m, k))
+    xmin = px.min()
+    ymin = py.min()
+    span = max(px.max() - xmin, py.max() - ymin)
+    g = max(1, int(np.sqrt(m / 2.0)))
+    h = span / g if span > 0.0 else 1.0
+    cx = np.empty(m, dtype=np.int64)
+    cy = np.empty(m, dtype=np.int64)
+    start = np.zeros(g * g + 1, dtype=np.int64)
+    for p in range(m):
+        cx[p] = min(int((px[p] - xmin) / h), g - 1)
+        cy[p] = min(int((py[p] - ymin) / h), g - 1)
+        start[cx[p] * g + cy[p] + 1] += 1
+    for c in range(g * g):
+        start[c + 1] += start[c]
+    fill = start[:-1].copy()
+    items = np.empty(m, dtype=np.int64)
+    for p in range(m):
+        c = cx[p] * g + cy[p]
+        items[fill[c]] = p
+        fill[c] += 1
+    slack = 1e-9 * span  # a point on a cell border may sit in the neighbouring cell
+    for p in prange(m):
+        cnt = 0
+        r = 0
+        while True:
+            lo_x = cx[p] - r
+            hi_x = cx[p] + r
+            for ix in range(max(lo_x, 0), min(hi_x, g - 1) + 1):
+                edge_x = ix == lo_x or ix == hi_x
+                for iy in range(max(cy[p] - r, 0), min(cy[p] + r, g - 1) + 1):
+                    if not edge_x and iy != cy[p] - r and iy != cy[p] + r:
+                        continue  # inside the ring: visited before
+                    c = ix * g + iy
+                    for q in range(start[c], start[c + 1]):
+                        j = items[q]
+                        if j == p:
+                            continue
+                        dx = px[j] - px[p]
+                        dy = py[j] - py[p]
+                        d2 = dx * dx + dy * dy
+                        if cnt == k and (
+                            d2 > best[p, k - 1] or (d2 == best[p, k - 1] and j > out[p, k - 1])
+                        ):
+                            continue
+                        pos = cnt if cnt < k else k - 1
+                        while pos > 0 and (
+                            best[p, pos - 1] > d2
+                            or (best[p, pos - 1] == d2 and out[p, pos - 1] > j)
+                        ):
+                            if pos < k:
+                                best[p, pos] = best[p, pos - 1]
+                                out[p, pos] = out[p, pos - 1]
+                            pos -= 1
+                        best[p, pos] = d2
+                        out[p, pos] = j
+                        if cnt < k:
+                            cnt += 1
+            reach = r * h - slack
+            if (cnt == k and reach > 0.0 and best[p, k - 1] < reach * reach) or r > g:
+                break
+            r += 1
+    return out

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clusterlearn.errors import ScenarioError
-from clusterlearn.model.kernel import threads
+from clusterlearn.model.kernel import nearest
 from clusterlearn.model.layers import BipartiteLayer, TieLayer
 from clusterlearn.model.state import AGENT, NEVER, SERVICE, TRAINING, UNIVERSITY, State
 
@@ -247,18 +247,15 @@ def value_chain_layer(
 
 
 def competitor_layer(x: FloatArray, y: FloatArray, stage: IntArray, visible: int) -> TieLayer:
-    """Competitor visibility: each firm sees its ``visible`` nearest same-stage firms."""
-    from scipy.spatial import cKDTree  # imported here: costs 0.6 s at import
-
+    """Competitor visibility: each firm sees its ``visible`` nearest same-stage firms (equally
+    distant firms in order of their index)."""
     parts_a, parts_b = [], []
     for s in np.unique(stage):
         members = np.flatnonzero(stage == s)
         if members.size < 2 or visible == 0:
             continue
         k = min(visible, members.size - 1)
-        pts = np.column_stack([x[members], y[members]])
-        _, idx = cKDTree(pts).query(pts, k=k + 1, workers=threads())
-        idx = np.asarray(idx, dtype=np.int64).reshape(members.size, k + 1)[:, 1:]
+        idx = nearest(x[members], y[members], k)
         parts_a.append(np.repeat(members, k))
         parts_b.append(members[idx.ravel()])
     if not parts_a:

@@ -456,4 +456,41 @@ def pair_proximity(
     return np.asarray(np.exp(-np.hypot(x[a] - x[b], y[a] - y[b]) / ell), dtype=np.float64)
 
 
+def nearest(px: FloatArray, py: FloatArray, k: int) -> IntArray:
+    """For every point, its ``k`` nearest other points (``m x k`` indices, nearest first),
+    ordered by ``(dx * dx + dy * dy, index)``: ties between equally distant points go to the
+    lower index, the same under both backends. Needs ``k < m``."""
+    m = px.size
+    if _backend == "numba":
+        out: IntArray = _compiled.nearest(
+            np.ascontiguousarray(px, dtype=np.float64),
+            np.ascontiguousarray(py, dtype=np.float64),
+            k,
+        )
+        return out
+    from scipy.spatial import cKDTree  # imported here: costs 0.6 s at import
+
+    tree = cKDTree(np.column_stack([px, py]))
+    extra = 4
+    while True:
+        # Candidates from the tree, then the exact order: the tree's own rounding may order
+        # near-equal distances differently, and it breaks ties arbitrarily.
+        q = min(m, k + 1 + extra)
+        _, idx = tree.query(np.column_stack([px, py]), k=q, workers=threads())
+        idx = np.asarray(idx, dtype=np.int64).reshape(m, q)
+        dx = px[idx] - px[:, None]
+        dy = py[idx] - py[:, None]
+        d2 = dx * dx + dy * dy
+        d2[idx == np.arange(m)[:, None]] = np.inf  # not its own neighbour
+        order = np.lexsort((idx, d2), axis=-1)
+        d2s = np.take_along_axis(d2, order, axis=1)
+        chosen = np.take_along_axis(idx, order, axis=1)[:, :k]
+        # Exact when the k-th distance is clearly below the farthest candidate's (so no point
+        # outside the candidates can tie with or beat it), or all points were candidates.
+        far = np.where(np.isinf(d2), -np.inf, d2).max(axis=1)
+        if q == m or bool(np.all(d2s[:, k - 1] < far * (1.0 - 1e-9))):
+            return np.asarray(chosen, dtype=np.int64)
+        extra *= 4
+
+
 set_kernels(os.environ.get("CLUSTERLEARN_KERNELS", "auto"))
