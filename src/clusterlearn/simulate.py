@@ -17,6 +17,7 @@ def simulate(
     steps: int | None = None,
     rng: int | np.random.SeedSequence | np.random.Generator | None = None,
     record_every: int | None = None,
+    metrics_every: int = 1,
     callback: Callable[[Simulation], None] | None = None,
 ) -> Result:
     """Run a scenario and return its :class:`Result`.
@@ -32,6 +33,11 @@ def simulate(
         channel and process gets its own stream spawned from it.
     record_every : int, optional
         Keep the firm table every ``record_every`` steps in ``Result.panel``.
+    metrics_every : int, optional
+        Record the outcomes (``Result.metrics``) every ``metrics_every`` steps and at the last
+        step, instead of every step; flows are still recorded every step. The run itself is
+        the same. Outcomes that count events (entries, innovations, ...) are those of the
+        recorded step. Saves time on large clusters.
     callback : callable, optional
         Called with the :class:`~clusterlearn.model.engine.Simulation` after every step.
 
@@ -51,6 +57,6 @@ def simulate(
         raise ValueError(f"steps: expected a non-negative whole number, got {n_steps}")
     if record_every is not None and record_every < 1:
         raise ValueError(f"record_every: expected a whole number >= 1, got {record_every}")
-    sim = Simulation(scenario, rng=rng, record_every=record_every)
+    sim = Simulation(scenario, rng=rng, record_every=record_every, metrics_every=metrics_every)
     sim.run(n_steps, callback=callback)
     return sim.result()

@@ -359,6 +359,14 @@ def run(
             show_default=False,
         ),
     ] = None,
+    metrics_every: Annotated[
+        int,
+        typer.Option(
+            "--metrics-every",
+            min=1,
+            help="Record the outcomes every N steps and at the last (flows every step).",
+        ),
+    ] = 1,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip the HTML report.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
@@ -379,7 +387,7 @@ def run(
     )
     with _Interrupt() as stop:
         try:
-            sim = Simulation(sc, rng=seed, record_every=record_every)
+            sim = Simulation(sc, rng=seed, record_every=record_every, metrics_every=metrics_every)
             _step_loop(sim, sc.steps, quiet, stop)
         except KeyboardInterrupt:
             err_console.print("aborted: nothing saved")

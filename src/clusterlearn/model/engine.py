@@ -95,8 +95,13 @@ class Simulation:
         scenario: Scenario,
         rng: int | np.random.SeedSequence | np.random.Generator | None = None,
         record_every: int | None = None,
+        metrics_every: int = 1,
     ) -> None:
+        if metrics_every < 1:
+            raise ValueError(f"metrics_every: expected a whole number >= 1, got {metrics_every}")
         self.scenario = scenario
+        self.metrics_every = metrics_every
+        self._last_counters: dict[str, float] = {}
         self.seed = default_generator(rng)
         names = stream_names()
         self.streams = {
@@ -121,7 +126,19 @@ class Simulation:
 
     def _record(self, counters: dict[str, float], flows: dict[str, float]) -> None:
         st = self.state
-        ctx = make_context(self.current, st.t)
+        self.flow_rows.append({"step": float(st.t), **flows})
+        self._last_counters = counters
+        if st.t % self.metrics_every == 0:
+            self._record_metrics(counters)
+        if self.record_every and st.t % self.record_every == 0:
+            from clusterlearn.result import firm_table
+
+            frame = firm_table(st, make_context(self.current, st.t), centralities=False)
+            frame.insert(0, "step", st.t)
+            self.panel_frames.append(frame)
+
+    def _record_metrics(self, counters: dict[str, float]) -> None:
+        st = self.state
         # The state does not change between this record and the next step's start, so the
         # next step reuses these (see _context).
         c, sc = st.capability(), st.social_capital()
@@ -129,13 +146,12 @@ class Simulation:
         counters = {**counters, "clustering": self._clustering}
         row = {"step": float(st.t), **collect(Snapshot(state=st, c=c, sc=sc, counters=counters))}
         self.metric_rows.append(row)
-        self.flow_rows.append({"step": float(st.t), **flows})
-        if self.record_every and st.t % self.record_every == 0:
-            from clusterlearn.result import firm_table
 
-            frame = firm_table(st, ctx, centralities=False)
-            frame.insert(0, "step", st.t)
-            self.panel_frames.append(frame)
+    def finish_metrics(self) -> None:
+        """Record the outcomes of the current step if ``metrics_every`` skipped it, so that a
+        result always ends with the final state."""
+        if not self.metric_rows or int(self.metric_rows[-1]["step"]) != self.state.t:
+            self._record_metrics(self._last_counters)
 
     def _context(self) -> StepContext:
         st = self.state
@@ -275,4 +291,5 @@ class Simulation:
     def result(self, partial: bool = False) -> Result:
         from clusterlearn.result import Result
 
+        self.finish_metrics()
         return Result.from_simulation(self, partial=partial)
