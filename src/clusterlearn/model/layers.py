@@ -260,7 +260,7 @@ class BipartiteLayer:
         return int(self.firm.shape[0])
 
     def count(self, n: int) -> IntArray:
-        return np.bincount(self.firm, minlength=n).astype(np.int64)
+        return np.bincount(self.firm, minlength=n).astype(np.int64, copy=False)
 
     def add(self, firm: IntArray, other: IntArray, n_other: int) -> None:
         f = np.concatenate([self.firm, np.asarray(firm, dtype=np.int64)])

@@ -115,7 +115,7 @@ class ChannelOutput:
         per_row = sums[0] if len(sums) == 1 else sums[0] + sums[1]
         if self.rows is None:
             return per_row
-        return np.bincount(self.rows, weights=per_row, minlength=n).astype(np.float64)
+        return np.bincount(self.rows, weights=per_row, minlength=n).astype(np.float64, copy=False)
 
 
 class Channel(ABC):

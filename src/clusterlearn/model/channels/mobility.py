@@ -62,7 +62,7 @@ class Mobility(Channel):
         total = int(slots[-1])
         k = int(rng.binomial(total, p)) if total else 0
         pick = np.sort(rng.choice(total, size=k, replace=False, shuffle=False)) if k else slots[:0]
-        src = np.searchsorted(slots, pick, side="right").astype(np.int64)
+        src = np.searchsorted(slots, pick, side="right").astype(np.int64, copy=False)
         dst = np.full(src.size, -1, dtype=np.int64)
         attract = state.size * np.maximum(ctx.c, 1e-12)
         cw = np.cumsum(attract)
@@ -80,7 +80,7 @@ class Mobility(Channel):
         moved = dst >= 0
         src, dst = src[moved], dst[moved]
         workers = np.bincount(dst, minlength=n) - np.bincount(src, minlength=n)
-        out.workers = workers.astype(np.int64)
+        out.workers = workers.astype(np.int64, copy=False)
         if src.size == 0:
             return out
         scale = params.rate * ctx.env.mult("culture", "mobility_absorb")

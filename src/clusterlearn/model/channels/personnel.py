@@ -43,7 +43,7 @@ class Personnel(Channel):
             return out
         hit = aux.other_in(state.inst_type, (UNIVERSITY,)) & (rng.random(aux.m) < params.hire)
         f, k = aux.firm[hit], aux.other[hit]
-        out.workers = np.bincount(f, minlength=state.n).astype(np.int64)
+        out.workers = np.bincount(f, minlength=state.n).astype(np.int64, copy=False)
         if params.rate > 0:
             gain = pair_absorb(state.inst_K, state.T, ctx.alpha, params.rate, rows=f, src_rows=k)
             out.rows, out.dT = f, gain
