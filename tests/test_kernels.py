@@ -458,3 +458,15 @@ def test_nearest(case: str) -> None:
     idx = np.broadcast_to(np.arange(m), (m, m))
     want = np.take_along_axis(idx, np.lexsort((idx, d2), axis=-1), axis=1)[:, :k]
     assert_same(a, want)
+
+
+def test_grow_sizes() -> None:
+    rng = np.random.default_rng(20)
+    size = rng.exponential(10.0, 1000)
+    size[:3] = [np.nan, 0.05, 500.0]
+    prod = rng.exponential(2.0, 1000)
+    prod[5] = np.nan
+    (_, (a, *_)), (_, (b, *_)) = both(
+        lambda s_, p_: kernel.grow_sizes(s_, p_, 2.0, 0.3, 60.0), size, prod
+    )
+    assert_same(a, b)

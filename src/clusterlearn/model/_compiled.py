@@ -734,3 +734,22 @@ def nearest(px, py, k):  # type: ignore[no-untyped-def]
                 break
             r += 1
     return out
+
+
+@_parallel
+def grow_sizes(size, prod, mean, rate, ceiling):  # type: ignore[no-untyped-def]
+    """Size growth in place (see dynamics.evolve), as numpy computes it, NaN included."""
+    for i in prange(size.size):
+        g = rate * (prod[i] / mean - 1.0)
+        if g > 0.0:
+            h = 1.0 - size[i] / ceiling
+            if not (h > 0.0 or h != h):
+                h = 0.0
+            g = g * h
+        f = 1.0 + g
+        if f < 0.5:
+            f = 0.5
+        elif f > 1.5:
+            f = 1.5
+        s = size[i] * f
+        size[i] = s if (s > 0.1 or s != s) else 0.1

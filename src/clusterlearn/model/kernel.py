@@ -493,4 +493,18 @@ def nearest(px: FloatArray, py: FloatArray, k: int) -> IntArray:
         extra *= 4
 
 
+def grow_sizes(
+    size: FloatArray, prod: FloatArray, mean: float, rate: float, ceiling: float
+) -> None:
+    """Firm size growth in place: ``rate (prod / mean - 1)``, slowed near ``ceiling`` when
+    positive, the factor clipped to [0.5, 1.5], sizes at least 0.1."""
+    if _backend == "numba" and size.flags.c_contiguous:
+        _compiled.grow_sizes(size, np.ascontiguousarray(prod), mean, rate, ceiling)
+        return
+    growth = rate * (prod / mean - 1.0)
+    growth = np.where(growth > 0, growth * np.maximum(1.0 - size / ceiling, 0.0), growth)
+    size *= np.clip(1.0 + growth, 0.5, 1.5)
+    np.maximum(size, 0.1, out=size)
+
+
 set_kernels(os.environ.get("CLUSTERLEARN_KERNELS", "auto"))

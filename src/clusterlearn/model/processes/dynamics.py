@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import draw_by_cumweight
+from clusterlearn.model.kernel import draw_by_cumweight, grow_sizes
 from clusterlearn.model.layers import TieChange
 from clusterlearn.model.processes.innovation import stage_medians
 from clusterlearn.model.state import State
@@ -53,15 +53,11 @@ def evolve(state: State, ctx: StepContext, rng: np.random.Generator) -> dict[str
         return {"upgrades": 0}
     c = state.capability()
     prod = state.v[state.stage] * c
-    rel = prod / max(float(prod.mean()), 1e-12)
-    growth = dyn.size_growth * (rel - 1.0)
     # Logistic: growth slows as a firm nears the size ceiling. Without it size compounds
     # without bound for the leaders, and mobility (drawn by size) builds hubs with a fifth of
     # a million-firm cluster as ties.
     ceiling = dyn.size_cap * ctx.scenario.firms.workers_mean
-    growth = np.where(growth > 0, growth * np.maximum(1.0 - state.size / ceiling, 0.0), growth)
-    state.size *= np.clip(1.0 + growth, 0.5, 1.5)
-    np.maximum(state.size, 0.1, out=state.size)
+    grow_sizes(state.size, prod, max(float(prod.mean()), 1e-12), dyn.size_growth, ceiling)
 
     upgrades = 0
     if state.S > 1:
