@@ -20,6 +20,17 @@ _parallel = njit(parallel=True, cache=True, error_model="numpy", nogil=True)
 BLOCK = 256  # rows per block of the compacting kernels
 
 
+@_serial
+def _unpack(out, arg, gap, fac, pos, cnt):  # type: ignore[no-untyped-def]
+    """The second half of the compacting kernels: for the ``cnt`` packed positive gaps,
+    ``out[pos] = fac * (exp(arg) * gap)`` with ``arg = -gap / alpha``, the exponentials in
+    one tight loop."""
+    for t in range(cnt):
+        arg[t] = np.exp(arg[t])
+    for t in range(cnt):
+        out[pos[t]] = fac[t] * (arg[t] * gap[t])
+
+
 @_parallel
 def pair_absorb(src, src_rows, dst, rows, alpha, scale):  # type: ignore[no-untyped-def]
     """``scale[k] * absorb(src[src_rows[k]] - dst[rows[k]], alpha[rows[k]])`` for every k.
@@ -61,10 +72,7 @@ def pair_absorb(src, src_rows, dst, rows, alpha, scale):  # type: ignore[no-unty
                 fac[cnt] = s
                 pos[cnt] = r * d + c
                 cnt += 1 if x > 0.0 else 0
-        for t in range(cnt):
-            arg[t] = np.exp(arg[t])
-        for t in range(cnt):
-            flat[pos[t]] = fac[t] * (arg[t] * gap[t])
+        _unpack(flat, arg, gap, fac, pos, cnt)
     return out
 
 
@@ -456,10 +464,7 @@ def seci(T, E, alpha, k_ext, s_int):  # type: ignore[no-untyped-def]
                 fac[cnt] = s
                 pos[cnt] = i * d + c
                 cnt += 1 if y > 0.0 else 0
-        for t in range(cnt):
-            arg[t] = np.exp(arg[t])
-        for t in range(cnt):
-            flat[pos[t]] = fac[t] * (arg[t] * gap[t])
+        _unpack(flat, arg, gap, fac, pos, cnt)
         for i in range(r0, r1):
             for c in range(d):
                 T[i, c] += internal[i, c]
@@ -507,10 +512,9 @@ def exchange(T, E, a, b, alpha, sa, sb, it):  # type: ignore[no-untyped-def]
     exponentials (see pair_absorb)."""
     k = a.size
     d = T.shape[1]
-    dT = np.empty((2 * k, d))
-    dE = np.empty((2 * k, d))
-    fT = dT.reshape(-1)
-    fE = dE.reshape(-1)
+    both = np.empty((2, 2 * k, d))  # dT and dE, one flat array for the packed positions
+    flat = both.reshape(-1)
+    half = 2 * k * d  # where dE starts in flat
     for blk in prange((k + BLOCK - 1) // BLOCK):
         r0 = blk * BLOCK
         r1 = min(k, r0 + BLOCK)
@@ -518,7 +522,7 @@ def exchange(T, E, a, b, alpha, sa, sb, it):  # type: ignore[no-untyped-def]
         arg = np.empty(m)
         gap = np.empty(m)
         fac = np.empty(m)
-        pos = np.empty(m, dtype=np.int64)  # >= 0: into dT; < 0: -1 - position into dE
+        pos = np.empty(m, dtype=np.int64)
         cnt = 0
         for r in range(r0, r1):
             p = a[r]
@@ -532,33 +536,21 @@ def exchange(T, E, a, b, alpha, sa, sb, it):  # type: ignore[no-untyped-def]
             for c in range(d):
                 for which in range(4):
                     if which == 0:
-                        x, al, f, where = T[q, c] - T[p, c], ap, s1, r * d + c
+                        x, al, f, w = T[q, c] - T[p, c], ap, s1, r * d + c
                     elif which == 1:
-                        x, al, f, where = T[p, c] - T[q, c], aq, s2, (k + r) * d + c
+                        x, al, f, w = T[p, c] - T[q, c], aq, s2, (k + r) * d + c
                     elif which == 2:
-                        x, al, f, where = E[q, c] - E[p, c], ap, e1, -1 - (r * d + c)
+                        x, al, f, w = E[q, c] - E[p, c], ap, e1, half + r * d + c
                     else:
-                        x, al, f, where = E[p, c] - E[q, c], aq, e2, -1 - ((k + r) * d + c)
-                    v = f * (1.0 * 0.0) if x == x else x
-                    if where >= 0:
-                        fT[where] = v
-                    else:
-                        fE[-1 - where] = v
+                        x, al, f, w = E[p, c] - E[q, c], aq, e2, half + (k + r) * d + c
+                    flat[w] = f * (1.0 * 0.0) if x == x else x
                     arg[cnt] = -(x / al)
                     gap[cnt] = x
                     fac[cnt] = f
-                    pos[cnt] = where
+                    pos[cnt] = w
                     cnt += 1 if x > 0.0 else 0
-        for t in range(cnt):
-            arg[t] = np.exp(arg[t])
-        for t in range(cnt):
-            v = fac[t] * (arg[t] * gap[t])
-            w = pos[t]
-            if w >= 0:
-                fT[w] = v
-            else:
-                fE[-1 - w] = v
-    return dT, dE
+        _unpack(flat, arg, gap, fac, pos, cnt)
+    return both[0], both[1]
 
 
 @_serial
