@@ -68,26 +68,23 @@ def _seed_where(meetings: list[int], T: list[list[float]]) -> int:
     raise AssertionError("no such seed")
 
 
-def test_informal_trust_rises_per_useful_meeting() -> None:
-    """Both firms talk, but firm 1 learns nothing from firm 0: one useful meeting counts."""
-    T = [[1.0, 1.0], [2.0, 3.0]]
+@pytest.mark.parametrize(
+    ("T", "trust"),
+    [
+        # Both firms talk, but firm 1 learns nothing from firm 0: one useful meeting counts.
+        ([[1.0, 1.0], [2.0, 3.0]], 0.5 + 0.05 * 0.5),
+        # Each firm is ahead in one domain: both meetings are useful and both raise trust.
+        ([[1.0, 3.0], [2.0, 1.0]], 1 - 0.5 * 0.95**2),
+    ],
+    ids=["one-useful-meeting", "two-useful-meetings-compound"],
+)
+def test_informal_trust_rises_per_useful_meeting(T: list[list[float]], trust: float) -> None:
     seed = _seed_where([1, 1], T)
     sim, st, ctx = toy(T, social=[(0, 1, 0.5)])
     sim.current = ctx.scenario
     out, _, _ = run("informal", sim, st, ctx, seed=seed)
     sim._apply(out, REGISTRY["informal"]())
-    assert st.social.trust[0] == pytest.approx(0.5 + 0.05 * 0.5)
-
-
-def test_informal_two_useful_meetings_on_one_tie_compound() -> None:
-    """Each firm is ahead in one domain: both meetings are useful and both raise trust."""
-    T = [[1.0, 3.0], [2.0, 1.0]]
-    seed = _seed_where([1, 1], T)
-    sim, st, ctx = toy(T, social=[(0, 1, 0.5)])
-    sim.current = ctx.scenario
-    out, _, _ = run("informal", sim, st, ctx, seed=seed)
-    sim._apply(out, REGISTRY["informal"]())
-    assert st.social.trust[0] == pytest.approx(1 - 0.5 * 0.95**2)
+    assert st.social.trust[0] == pytest.approx(trust)
 
 
 def test_informal_inside_share_scales() -> None:
