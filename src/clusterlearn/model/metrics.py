@@ -50,15 +50,6 @@ class Snapshot:
         assert isinstance(out, np.ndarray)
         return out
 
-    def quintile(self, k: int) -> NDArray[np.bool_]:
-        """Firms whose position (rank / (n - 1)) lies in quintile ``k`` (0 = lowest)."""
-        s = self.sorted_c()
-        n = s.size
-        lo = s[int(np.ceil(k * (n - 1) / 5))]
-        if k == 4:
-            return self.c >= lo
-        return (self.c >= lo) & (self.c < s[int(np.ceil((k + 1) * (n - 1) / 5))])
-
     def inside_by_quintile(self) -> FloatArray:
         """Mean inside share in each position quintile (NaN for an empty one), in one pass:
         a firm's quintile is the number of quintile floors its capability reaches."""
