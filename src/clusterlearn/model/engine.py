@@ -33,8 +33,7 @@ import numpy as np
 from clusterlearn.model.channels import Channel, ChannelOutput, channels
 from clusterlearn.model.context import StepContext, children, default_generator, make_context
 from clusterlearn.model.init import initial_state, institution_knowledge
-from clusterlearn.model.kernel import book_gains, compound_trust
-from clusterlearn.model.layers import scatter_rows
+from clusterlearn.model.kernel import book_gains, compound_trust, scatter_add
 from clusterlearn.model.metrics import Snapshot, average_clustering, collect
 from clusterlearn.model.processes import decision, dynamics, innovation, network, seci, trust
 from clusterlearn.model.state import State
@@ -245,7 +244,7 @@ class Simulation:
             if out.rows is None:
                 target += part
             else:
-                scatter_rows(target, out.rows, part, unique=out.rows_unique)
+                scatter_add(target, out.rows, part, unique=out.rows_unique)
         if out.lossT is not None and ch.source_loses:
             rows = out.loss_rows
             if rows is None:

@@ -189,8 +189,13 @@ def pair_absorb(
     return scale * g if scalar else np.asarray(scale)[:, None] * g
 
 
-def scatter_add(target: FloatArray, rows: IntArray, values: FloatArray, unique: bool) -> None:
-    """``target[rows] += values``; repeated rows add up (in row order)."""
+def scatter_add(
+    target: FloatArray, rows: IntArray, values: FloatArray, unique: bool = False
+) -> None:
+    """``target[rows] += values``; repeated rows add up (in row order). ``unique``: the rows
+    are known to be distinct (a faster path)."""
+    if rows.size == 0:
+        return
     if _backend == "numba" and target.flags.c_contiguous and values.flags.c_contiguous:
         if unique:
             _compiled.scatter_add_unique(target, rows, values)

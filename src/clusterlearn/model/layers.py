@@ -339,12 +339,3 @@ def sample_by_weight(csr: CSR, weight: FloatArray, u: FloatArray) -> IntArray:
     pos = csr.indptr[:-1] + below.astype(np.int64)
     pos = np.minimum(pos, np.maximum(csr.indptr[1:] - 1, csr.indptr[:-1]))
     return np.where(total > 0, pos, -1).astype(np.int64)
-
-
-def scatter_rows(
-    target: FloatArray, rows: IntArray, values: FloatArray, unique: bool = False
-) -> None:
-    """``target[rows] += values`` where ``rows`` may repeat (repeats add up, in row order)."""
-    if rows.size == 0:
-        return
-    kernel.scatter_add(target, rows, values, unique)

@@ -17,8 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from clusterlearn.model.kernel import row_sums
-from clusterlearn.model.layers import TieChange, scatter_rows
+from clusterlearn.model.kernel import row_sums, scatter_add
+from clusterlearn.model.layers import TieChange
 
 if TYPE_CHECKING:
     from clusterlearn.model.context import StepContext
@@ -103,7 +103,7 @@ class ChannelOutput:
                 if self.rows is None:
                     full += part
                 else:
-                    scatter_rows(full, self.rows, part)
+                    scatter_add(full, self.rows, part)
             out.append(full)
         return out[0], out[1]
 
