@@ -46,6 +46,34 @@ def proximity(
     return np.exp(-np.hypot(ax - bx, ay - by) / ell)
 
 
+def z_order(x: FloatArray, y: FloatArray, bits: int = 16) -> IntArray:
+    """The permutation that sorts points of the unit square along a Z-order (Morton) curve.
+
+    Each coordinate is cut into ``2**bits`` cells and the cell numbers' bits are interleaved,
+    so points close on the curve are close in the square.
+
+    Examples
+    --------
+    >>> z_order(np.array([0.9, 0.1, 0.9, 0.1]), np.array([0.9, 0.9, 0.1, 0.1])).tolist()
+    [3, 2, 1, 0]
+    """
+    cells = (1 << bits) - 1
+    key = np.zeros(np.size(x), dtype=np.uint64)
+    for shift, coord in enumerate((x, y)):
+        v = (np.clip(np.asarray(coord, dtype=np.float64), 0.0, 1.0) * cells).astype(np.uint64)
+        # Spread the bits apart (abcd -> 0a0b0c0d), one halving of the gap at a time.
+        for gap, mask in (
+            (16, 0x0000FFFF0000FFFF),
+            (8, 0x00FF00FF00FF00FF),
+            (4, 0x0F0F0F0F0F0F0F0F),
+            (2, 0x3333333333333333),
+            (1, 0x5555555555555555),
+        ):
+            v = (v | (v << np.uint64(gap))) & np.uint64(mask)
+        key |= v << np.uint64(shift)
+    return np.argsort(key, kind="stable").astype(np.int64)
+
+
 def _beta_around(rng: np.random.Generator, mean: float, size: int, k: float = 12.0) -> FloatArray:
     if mean <= 0.0 or mean >= 1.0:
         return np.full(size, float(mean))
@@ -314,6 +342,11 @@ def initial_state(sc: Scenario, rng: np.random.Generator, n_channels: int) -> St
     centres = rng.uniform(0.2, 0.8, size=(sc.geography.centres, 2))
     home = rng.integers(0, sc.geography.centres, n)
     xy = np.clip(centres[home] + rng.normal(0.0, sc.geography.spread, (n, 2)), 0.0, 1.0)
+    if not table:
+        # Firms are exchangeable, so numbering them along a space-filling curve changes no
+        # law; it puts neighbours near each other in memory, which makes the per-tie gathers
+        # of a million-firm cluster 13% faster (docs/benchmarks.md).
+        xy = xy[z_order(xy[:, 0], xy[:, 1])]
     x = table.get("x", xy[:, 0])
     y = table.get("y", xy[:, 1])
 
