@@ -329,6 +329,9 @@ def test_gathers_and_masked_mean(d: int) -> None:
     assert_same(x, y)
     (x, _), (y, _) = both(kernel.gather_floor, a, idx, 1e-12)
     assert_same(x, y)
+    (x, _), (y, _) = both(kernel.gather_at_least, a, idx, 0.2)
+    assert_same(x, y)
+    assert ((x == 0.0) | (x >= 0.2)).all()
     X = rng.exponential(2.0, (5000, d))
     for p in (0.001, 0.3, 1.0):
         mask = rng.random(5000) < p
@@ -363,14 +366,27 @@ def test_exchange(d: int) -> None:
         assert_same(u, v)
 
 
-@pytest.mark.parametrize("n", [1, 10, 64, 65, 128, 5000])
-def test_search_right_edges(n: int) -> None:
+@pytest.mark.parametrize("n", [1, 10, 64, 65, 128, 5000, 100_000])
+@pytest.mark.parametrize("queries", ["many", "few"])
+def test_search_right_edges(n: int, queries: str) -> None:
+    # Many queries (at least n / 64) take the guide table, few the coarse binary search.
     rng = np.random.default_rng(n)
     cw = np.cumsum(rng.exponential(1.0, n) * rng.choice([0.0, 1.0], n))
-    q = np.concatenate([cw, cw - 1e-9, cw + 1e-9, [np.nan, -1.0, 0.0, 1e300]])
+    q = np.concatenate([cw, cw - 1e-9, cw + 1e-9, rng.random(n) * cw[-1]])
+    if queries == "few":
+        q = q[rng.integers(0, q.size, max(1, n // 64 - 5))]
+    q = np.concatenate([q, [np.nan, -1.0, 0.0, 1e300]])
     with use_kernels("numba"):
         got = kernel.compiled().search_right(cw, q)
     assert_same(got, np.minimum(np.searchsorted(cw, q, side="right"), n - 1))
+
+
+def test_search_right_without_weight() -> None:
+    cw = np.zeros(1000)  # every weight zero: numpy's answer is the last index
+    q = np.concatenate([np.zeros(500), [np.nan, 1.0]])
+    with use_kernels("numba"):
+        got = kernel.compiled().search_right(cw, q)
+    assert_same(got, np.minimum(np.searchsorted(cw, q, side="right"), 999))
 
 
 def test_tie_gain() -> None:
@@ -468,3 +484,45 @@ def test_grow_sizes() -> None:
         lambda s_, p_: kernel.grow_sizes(s_, p_, 2.0, 0.3, 60.0), size, prod
     )
     assert_same(a, b)
+
+
+def test_sample_by_weight_draws_in_proportion_to_weight() -> None:
+    from scipy import stats
+
+    from clusterlearn.model.layers import TieLayer, sample_by_weight
+
+    # 20,000 firms, each tied to the same five targets with weights 1, 2, 3, 0, 4.
+    n, targets = 20_000, np.arange(5)
+    a = np.repeat(np.arange(5, n + 5), 5)
+    lay = TieLayer.from_pairs(a, np.tile(targets, n), np.zeros(a.size))
+    csr = lay.csr(n + 5)
+    weight = np.array([1.0, 2.0, 3.0, 0.0, 4.0])[csr.nbr.clip(max=4)]
+    u = np.random.default_rng(8).random(n + 5)
+    for name in BACKENDS:
+        with use_kernels(name):
+            pos = sample_by_weight(csr, weight, u)
+        picked = csr.nbr[pos[5:]]
+        counts = np.bincount(picked, minlength=5)
+        assert counts[3] == 0
+        expected = n * np.array([1, 2, 3, 4]) / 10
+        assert stats.chisquare(counts[[0, 1, 2, 4]], expected).pvalue > 1e-3
+
+
+def test_find_ties() -> None:
+    from clusterlearn.model.layers import TieLayer
+
+    rng = np.random.default_rng(9)
+    n = 400
+    lay = TieLayer.from_pairs(rng.integers(0, n, 1500), rng.integers(0, n, 1500), rng.random(1500))
+    k = rng.integers(0, lay.m, 300)
+    # existing ties in both directions, random pairs (mostly untied), self pairs
+    a = np.concatenate([lay.i[k], lay.j[k], rng.integers(0, n, 300), np.arange(20)])
+    b = np.concatenate([lay.j[k], lay.i[k], rng.integers(0, n, 300), np.arange(20)])
+    found = []
+    for name in BACKENDS:
+        with use_kernels(name):
+            lay._csr = None
+            found.append(lay.find(a, b, n + 2))
+    assert_same(found[0], found[1])
+    np.testing.assert_array_equal(found[0][:600], np.r_[k, k])
+    assert (found[0][600:] == -1).any()

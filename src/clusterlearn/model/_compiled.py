@@ -109,6 +109,43 @@ def row_sums(part):  # type: ignore[no-untyped-def]
     return out
 
 
+@_serial
+def gained(n, rows, first, second):  # type: ignore[no-untyped-def]
+    """Per firm, the sum of its rows of ``first`` (plus ``second`` when that has rows), each
+    row added left to right and rows added in order; ``rows`` empty: row ``k`` is firm ``k``."""
+    k, d = first.shape
+    both = second.shape[0] > 0
+    out = np.zeros(n)
+    for r in range(k):
+        s = first[r, 0]
+        for c in range(1, d):
+            s += first[r, c]
+        if both:
+            s2 = second[r, 0]
+            for c in range(1, second.shape[1]):
+                s2 += second[r, c]
+            s = s + s2
+        if rows.size:
+            out[rows[r]] += s
+        else:
+            out[r] = s
+    return out
+
+
+@_parallel
+def find_ties(indptr, nbr, edge, a, b):  # type: ignore[no-untyped-def]
+    """The tie between ``a[q]`` and ``b[q]`` (-1 if none), from ``a[q]``'s neighbour entries."""
+    out = np.empty(a.size, dtype=np.int64)
+    for q in prange(a.size):
+        found = -1
+        for p in range(indptr[a[q]], indptr[a[q] + 1]):
+            if nbr[p] == b[q]:
+                found = edge[p]
+                break
+        out[q] = found
+    return out
+
+
 @_parallel
 def book_gains(gain, last_inflow, motive, got, k, t, saving):  # type: ignore[no-untyped-def]
     """A channel's bookkeeping: gains by channel, when it last brought knowledge, and the
@@ -141,28 +178,26 @@ def group_medians(ordered, bounds, out):  # type: ignore[no-untyped-def]
 
 @_parallel
 def sample_by_weight(indptr, weight, u):  # type: ignore[no-untyped-def]
-    """One entry per group of ``indptr`` drawn with probability proportional to ``weight``."""
-    m = weight.size
+    """One entry per group of ``indptr`` drawn with probability proportional to ``weight``:
+    the first entry whose running sum within the group exceeds ``u`` times the group's total."""
     n = indptr.size - 1
-    cw0 = np.empty(m + 1)
-    cw0[0] = 0.0
-    acc = 0.0
-    for e in range(m):  # the running sum over all entries, as np.cumsum adds
-        acc += weight[e]
-        cw0[e + 1] = acc
     out = np.empty(n, dtype=np.int64)
     for i in prange(n):
         lo = indptr[i]
         hi = indptr[i + 1]
-        start = cw0[lo]
-        total = cw0[hi] - start
+        total = 0.0
+        for e in range(lo, hi):
+            total += weight[e]
         if total > 0.0:
-            target = start + u[i] * total
-            below = 0
+            target = u[i] * total
+            run = 0.0
+            pick = hi - 1
             for e in range(lo, hi):
-                if cw0[e + 1] <= target:
-                    below += 1
-            out[i] = min(lo + below, max(hi - 1, lo))
+                run += weight[e]
+                if run > target:
+                    pick = e
+                    break
+            out[i] = pick
         else:
             out[i] = -1
     return out
@@ -233,15 +268,17 @@ def column_max(a):  # type: ignore[no-untyped-def]
     return out
 
 
-@_parallel
+@_serial
 def compound_trust(trust, edges, eta, up):  # type: ignore[no-untyped-def]
     """``k`` meetings on a tie in one step: trust ``1 - (1 - trust)(1 - eta)^k`` (successes,
-    ``up``) or ``trust (1 - eta)^k`` (betrayals)."""
+    ``up``) or ``trust (1 - eta)^k`` (betrayals). Only the listed ties are visited: a step's
+    meetings touch a fraction of the layer."""
     count = np.zeros(trust.size, dtype=np.int64)
     for q in range(edges.size):
         count[edges[q]] += 1
     base = 1.0 - eta
-    for e in prange(trust.size):
+    for q in range(edges.size):
+        e = edges[q]
         k = count[e]
         if k > 0:
             f = base ** np.float64(k)
@@ -249,6 +286,7 @@ def compound_trust(trust, edges, eta, up):  # type: ignore[no-untyped-def]
                 trust[e] = 1.0 - (1.0 - trust[e]) * f
             else:
                 trust[e] = trust[e] * f
+            count[e] = 0  # a tie listed k times is updated once
 
 
 @_parallel
@@ -273,16 +311,45 @@ def gathered_dot(w, wrows, x, xrows):  # type: ignore[no-untyped-def]
 def search_right(cw, q):  # type: ignore[no-untyped-def]
     """``min(searchsorted(cw, q, side="right"), len(cw) - 1)`` for every query.
 
-    A binary search over every 64th value first (a table that stays in cache), then within
-    the block of 64: random binary searches over the whole array miss the cache at every level.
+    Random binary searches over the whole array miss the cache at every level and mispredict
+    half their branches. Many queries: a guide table (Chen and Asau 1974), ``guide[t]`` the
+    first index whose value exceeds ``t / g`` of the total, built in one merge; a query starts
+    at its cell's entry and walks to the answer (a step or two). Few queries: a binary search
+    over every 64th value first (a table that stays in cache), then within the block of 64.
     """
     n = cw.size
+    out = np.empty(q.size, dtype=np.int64)
+    total = cw[n - 1]
+    if q.size >= n // 64 and total > 0.0 and total < np.inf:
+        g = max(1, min(n, 2 * q.size))
+        guide = np.empty(g + 1, dtype=np.int64)
+        i = 0
+        for t in range(g + 1):
+            v = t * (total / g)
+            while i < n and cw[i] <= v:
+                i += 1
+            guide[t] = i
+        scale = g / total
+        for r in prange(q.size):
+            v = q[r]
+            if v != v:  # NaN sorts last in numpy's searchsorted
+                out[r] = n - 1
+                continue
+            c = v * scale
+            c = min(max(c, 0.0), np.float64(g))
+            p = guide[np.int64(c)]
+            # The cell's entry is exact up to rounding in v * scale: walk either way to it.
+            while p > 0 and cw[p - 1] > v:
+                p -= 1
+            while p < n and cw[p] <= v:
+                p += 1
+            out[r] = min(p, n - 1)
+        return out
     B = 64
     coarse = cw[::B].copy()
-    out = np.empty(q.size, dtype=np.int64)
     for r in prange(q.size):
         v = q[r]
-        if v != v:  # NaN sorts last in numpy's searchsorted
+        if v != v:
             out[r] = n - 1
             continue
         b = np.searchsorted(coarse, v, side="right")  # coarse[b - 1] <= v < coarse[b]
@@ -487,6 +554,16 @@ def gather_floor(a, idx, floor):  # type: ignore[no-untyped-def]
     for e in prange(idx.size):
         v = a[idx[e]]
         out[e] = v if (v > floor or v != v) else floor
+    return out
+
+
+@_parallel
+def gather_at_least(a, idx, threshold):  # type: ignore[no-untyped-def]
+    """``a[idx]`` where it is at least ``threshold``, 0 elsewhere."""
+    out = np.empty(idx.size)
+    for e in prange(idx.size):
+        v = a[idx[e]]
+        out[e] = v if v >= threshold else 0.0
     return out
 
 

@@ -188,8 +188,10 @@ class Simulation:
         flows = dict.fromkeys(self.flow_columns(), 0.0)
         for k, ch in enumerate(self.channels):
             params = sc.channel_params(ch.name)
+            if not params.enabled:  # a channel switched off draws nothing and does nothing
+                continue
             out = ch.apply(st, params, ctx, self.streams[ch.name])
-            if out.is_empty():  # a channel switched off, or with nothing to do this step
+            if out.is_empty():  # nothing to do this step
                 flows[ch.code] = 0.0
                 continue
             got = self._apply(out, ch)

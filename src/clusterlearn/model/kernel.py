@@ -132,6 +132,7 @@ def threads() -> int:
 
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+_EMPTY_ROWS = np.zeros((0, 1))
 
 
 def pair_absorb(
@@ -223,6 +224,29 @@ def row_sums(part: FloatArray) -> FloatArray:
     for c in range(1, part.shape[1]):  # a loop over domains (few), fixing the order of the sum
         s += part[:, c]
     return s
+
+
+def gained(
+    n: int, rows: IntArray | None, dT: FloatArray | None, dE: FloatArray | None
+) -> FloatArray:
+    """Knowledge gained per firm from a channel's ``dT`` and ``dE`` rows: each row's sum
+    (tacit, plus explicit), added into firm ``rows[k]`` in row order (row ``k`` is firm ``k``
+    when ``rows`` is None)."""
+    parts = [p for p in (dT, dE) if p is not None]
+    if not parts:
+        return np.zeros(n)
+    if _backend == "numba" and all(p.flags.c_contiguous and p.shape[1] for p in parts):
+        out: FloatArray = _compiled.gained(
+            n,
+            _EMPTY if rows is None else np.asarray(rows, dtype=np.int64),
+            parts[0],
+            parts[1] if len(parts) == 2 else _EMPTY_ROWS,
+        )
+        return out
+    per_row = row_sums(parts[0]) if len(parts) == 1 else row_sums(parts[0]) + row_sums(parts[1])
+    if rows is None:
+        return per_row
+    return np.bincount(rows, weights=per_row, minlength=n).astype(np.float64, copy=False)
 
 
 def book_gains(
@@ -384,6 +408,15 @@ def gather_floor(a: FloatArray, idx: IntArray, floor: float) -> FloatArray:
         out: FloatArray = _compiled.gather_floor(a, idx, floor)
         return out
     return np.maximum(a[idx], floor)
+
+
+def gather_at_least(a: FloatArray, idx: IntArray, threshold: float) -> FloatArray:
+    """``a[idx]`` where it is at least ``threshold``, 0 elsewhere."""
+    if _backend == "numba":
+        out: FloatArray = _compiled.gather_at_least(a, idx, threshold)
+        return out
+    v = a[idx]
+    return np.where(v >= threshold, v, 0.0)
 
 
 def masked_mean_rows(x: FloatArray, mask: NDArray[np.bool_]) -> FloatArray:

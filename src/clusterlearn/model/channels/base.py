@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from clusterlearn.model.kernel import row_sums, scatter_add
+from clusterlearn.model.kernel import gained, scatter_add
 from clusterlearn.model.layers import TieChange
 
 if TYPE_CHECKING:
@@ -109,13 +109,7 @@ class ChannelOutput:
 
     def gained(self, n: int) -> FloatArray:
         """Knowledge gained per firm (tacit plus explicit)."""
-        sums = [row_sums(p) for p in (self.dT, self.dE) if p is not None]
-        if not sums:
-            return np.zeros(n)
-        per_row = sums[0] if len(sums) == 1 else sums[0] + sums[1]
-        if self.rows is None:
-            return per_row
-        return np.bincount(self.rows, weights=per_row, minlength=n).astype(np.float64, copy=False)
+        return gained(n, self.rows, self.dT, self.dE)
 
 
 class Channel(ABC):

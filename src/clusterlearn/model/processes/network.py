@@ -14,6 +14,7 @@ import numpy as np
 
 from clusterlearn.model.context import StepContext
 from clusterlearn.model.init import competitor_layer
+from clusterlearn.model.kernel import gather_at_least
 from clusterlearn.model.layers import TieChange, sample_by_weight
 from clusterlearn.model.state import State
 
@@ -49,7 +50,7 @@ def update(
     soc = state.social
     if soc.m and nets.closure > 0:
         csr = soc.csr(n)
-        w1 = np.where(soc.trust[csr.edge] >= nets.closure_trust, soc.trust[csr.edge], 0.0)
+        w1 = gather_at_least(soc.trust, csr.edge, nets.closure_trust)
         pos = sample_by_weight(csr, w1, rng.random(n))
         pos2 = sample_by_weight(csr, np.ones(csr.nbr.size), rng.random(n))
         go = (pos >= 0) & (rng.random(n) < min(1.0, nets.closure * every))
