@@ -118,6 +118,28 @@ def test_row_sums_and_book_gains(d: int) -> None:
             assert_same(x, y)
 
 
+def test_gained(d: int) -> None:
+    rng = np.random.default_rng(31)
+    n, k = 300, 250
+    dT, dE = rng.exponential(1.0, (k, d)), rng.exponential(1.0, (k, d))
+    repeated = rng.integers(0, n, k)
+    distinct = rng.permutation(n)[:k]
+    cases = [
+        (None, dT, None, False),
+        (None, dT, dE, False),
+        (distinct, dT, dE, True),
+        (distinct, None, dE, True),
+        (repeated, dT, dE, False),
+        (repeated, dT, None, False),
+    ]
+    for rows, t, e, dist in cases:
+        (a, _), (b, _) = both(lambda r=rows, t=t, e=e, x=dist: kernel.gained(n, r, t, e, x))
+        assert_same(a, b)
+        per_row = sum(p.sum(axis=1) for p in (t, e) if p is not None)
+        expected = per_row if rows is None else np.bincount(rows, weights=per_row, minlength=n)
+        np.testing.assert_allclose(a, expected, rtol=1e-12)
+
+
 def test_group_medians(d: int) -> None:
     rng = np.random.default_rng(4)
     values = rng.normal(size=(d, 101))

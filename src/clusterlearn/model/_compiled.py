@@ -110,25 +110,41 @@ def row_sums(part):  # type: ignore[no-untyped-def]
 
 
 @_serial
+def _row_total(first, second, r):  # type: ignore[no-untyped-def]
+    s = first[r, 0]
+    for c in range(1, first.shape[1]):
+        s += first[r, c]
+    if second.shape[0] > 0:
+        s2 = second[r, 0]
+        for c in range(1, second.shape[1]):
+            s2 += second[r, c]
+        s = s + s2
+    return s
+
+
+@_serial
 def gained(n, rows, first, second):  # type: ignore[no-untyped-def]
     """Per firm, the sum of its rows of ``first`` (plus ``second`` when that has rows), each
-    row added left to right and rows added in order; ``rows`` empty: row ``k`` is firm ``k``."""
-    k, d = first.shape
-    both = second.shape[0] > 0
+    row added left to right and rows added in order (rows may repeat)."""
     out = np.zeros(n)
-    for r in range(k):
-        s = first[r, 0]
-        for c in range(1, d):
-            s += first[r, c]
-        if both:
-            s2 = second[r, 0]
-            for c in range(1, second.shape[1]):
-                s2 += second[r, c]
-            s = s + s2
-        if rows.size:
-            out[rows[r]] += s
-        else:
-            out[r] = s
+    for r in range(first.shape[0]):
+        out[rows[r]] += _row_total(first, second, r)
+    return out
+
+
+@_parallel
+def gained_distinct(n, rows, first, second):  # type: ignore[no-untyped-def]
+    """:func:`gained` for distinct ``rows`` (in parallel); ``rows`` empty: row ``k`` is firm
+    ``k``."""
+    k = first.shape[0]
+    if rows.size == 0:
+        out = np.empty(k)
+        for r in prange(k):
+            out[r] = _row_total(first, second, r)
+        return out
+    out = np.zeros(n)
+    for r in prange(k):
+        out[rows[r]] += _row_total(first, second, r)
     return out
 
 

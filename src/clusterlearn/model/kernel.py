@@ -227,21 +227,26 @@ def row_sums(part: FloatArray) -> FloatArray:
 
 
 def gained(
-    n: int, rows: IntArray | None, dT: FloatArray | None, dE: FloatArray | None
+    n: int,
+    rows: IntArray | None,
+    dT: FloatArray | None,
+    dE: FloatArray | None,
+    distinct: bool = False,
 ) -> FloatArray:
     """Knowledge gained per firm from a channel's ``dT`` and ``dE`` rows: each row's sum
     (tacit, plus explicit), added into firm ``rows[k]`` in row order (row ``k`` is firm ``k``
-    when ``rows`` is None)."""
+    when ``rows`` is None). ``distinct``: no firm appears twice in ``rows``."""
     parts = [p for p in (dT, dE) if p is not None]
     if not parts:
         return np.zeros(n)
     if _backend == "numba" and all(p.flags.c_contiguous and p.shape[1] for p in parts):
-        out: FloatArray = _compiled.gained(
-            n,
-            _EMPTY if rows is None else np.asarray(rows, dtype=np.int64),
-            parts[0],
-            parts[1] if len(parts) == 2 else _EMPTY_ROWS,
-        )
+        second = parts[1] if len(parts) == 2 else _EMPTY_ROWS
+        if rows is None or distinct:
+            got: FloatArray = _compiled.gained_distinct(
+                n, _EMPTY if rows is None else np.asarray(rows, dtype=np.int64), parts[0], second
+            )
+            return got
+        out: FloatArray = _compiled.gained(n, np.asarray(rows, dtype=np.int64), parts[0], second)
         return out
     per_row = row_sums(parts[0]) if len(parts) == 1 else row_sums(parts[0]) + row_sums(parts[1])
     if rows is None:

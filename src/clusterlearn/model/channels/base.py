@@ -109,7 +109,7 @@ class ChannelOutput:
 
     def gained(self, n: int) -> FloatArray:
         """Knowledge gained per firm (tacit plus explicit)."""
-        return gained(n, self.rows, self.dT, self.dE)
+        return gained(n, self.rows, self.dT, self.dE, distinct=self.rows_unique)
 
 
 class Channel(ABC):
