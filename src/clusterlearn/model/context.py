@@ -41,9 +41,14 @@ class StepContext:
         return bool(getattr(self.scenario.channels, channel).enabled)
 
 
-def make_context(scenario: Scenario, t: int) -> StepContext:
-    env = Environment(levers=scenario.environment.model_dump())
-    trust0 = float(min(1.0, max(0.0, scenario.trust.trust0 + env.trust0_shift())))
+def make_context(scenario: Scenario, t: int, like: StepContext | None = None) -> StepContext:
+    """The context of step ``t``; ``like``, a context of the same scenario object, lends its
+    environment (the levers change only when an intervention gives a new scenario)."""
+    if like is not None and like.scenario is scenario:
+        env, trust0 = like.env, like.trust0
+    else:
+        env = Environment(levers=scenario.environment.model_dump())
+        trust0 = float(min(1.0, max(0.0, scenario.trust.trust0 + env.trust0_shift())))
     return StepContext(scenario=scenario, env=env, t=t, trust0=trust0)
 
 

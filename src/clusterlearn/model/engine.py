@@ -101,6 +101,7 @@ class Simulation:
         self.scenario = scenario
         self.metrics_every = metrics_every
         self._last_counters: dict[str, float] = {}
+        self._ctx: StepContext | None = None  # the last step's context (lends its environment)
         self.seed = default_generator(rng)
         names = stream_names()
         self.streams = {
@@ -154,7 +155,8 @@ class Simulation:
 
     def _context(self) -> StepContext:
         st = self.state
-        ctx = make_context(self.current, st.t)
+        ctx = make_context(self.current, st.t, like=self._ctx)
+        self._ctx = ctx
         ln = self.current.learning
         cached = getattr(self, "_derived", None)
         if cached is not None and cached[0] == st.t and cached[1] == st.n:
