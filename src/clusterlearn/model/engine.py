@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from clusterlearn.model import memory
 from clusterlearn.model.channels import Channel, ChannelOutput, channels
 from clusterlearn.model.context import StepContext, children, default_generator, make_context
 from clusterlearn.model.init import initial_state, institution_knowledge
@@ -109,6 +110,7 @@ class Simulation:
             for name, child in zip(names, children(self.seed, len(names)), strict=True)
         }
         self.channels: list[Channel] = [cls() for cls in channels()]
+        memory.for_run(scenario.firms.n, scenario.firms.domains)
         self.state: State = initial_state(scenario, self.streams["init"], len(self.channels))
         self.record_every = record_every
         self.metric_rows: list[dict[str, float]] = []
