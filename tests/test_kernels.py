@@ -101,6 +101,27 @@ def test_scatter_add(unique: bool, d: int) -> None:
     assert_same(ta, tb)
 
 
+def test_scatter_add_split_over_threads(d: int) -> None:
+    # Many repeated rows: the compiled scatter splits the target's rows over the threads.
+    rng = np.random.default_rng(21)
+    n = 5_000
+    rows = rng.integers(0, n, kernel.SPLIT_SCATTER // d + 7)
+    vals = rng.exponential(1.0, (rows.size, d))
+    target = rng.random((n, d))
+    (_, (ta, *_)), (_, (tb, *_)) = both(
+        lambda t, r, v: kernel.scatter_add(t, r, v), target, rows, vals
+    )
+    assert_same(ta, tb)
+    with use_kernels("numba"):
+        parts = []
+        for k in (1, 3):
+            t = target.copy()
+            kernel.compiled().scatter_add_split(t, rows, vals, k)
+            parts.append(t)
+    assert_same(parts[0], ta)
+    assert_same(parts[1], ta)
+
+
 def test_row_sums_and_book_gains(d: int) -> None:
     rng = np.random.default_rng(3)
     part = rng.exponential(1.0, (500, d)) * rng.choice([0.0, 1e-14, 1.0], (500, 1))

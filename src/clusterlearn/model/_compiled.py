@@ -87,6 +87,22 @@ def scatter_add(target, rows, values):  # type: ignore[no-untyped-def]
 
 
 @_parallel
+def scatter_add_split(target, rows, values, parts):  # type: ignore[no-untyped-def]
+    """:func:`scatter_add` in parallel: part ``p`` of the target's rows is written by one
+    thread, which reads every entry and adds those that fall in its part, in row order (so
+    each value adds up in the same order as the serial loop)."""
+    n, d = target.shape
+    for p in prange(parts):
+        lo = n * p // parts
+        hi = n * (p + 1) // parts
+        for r in range(rows.size):
+            i = rows[r]
+            if i >= lo and i < hi:
+                for c in range(d):
+                    target[i, c] += values[r, c]
+
+
+@_parallel
 def scatter_add_unique(target, rows, values):  # type: ignore[no-untyped-def]
     """``target[rows] += values`` for distinct rows (in parallel)."""
     d = target.shape[1]
@@ -122,13 +138,18 @@ def _row_total(first, second, r):  # type: ignore[no-untyped-def]
     return s
 
 
-@_serial
+@_parallel
 def gained(n, rows, first, second):  # type: ignore[no-untyped-def]
     """Per firm, the sum of its rows of ``first`` (plus ``second`` when that has rows), each
-    row added left to right and rows added in order (rows may repeat)."""
+    row added left to right and rows added in order (rows may repeat): the row totals in
+    parallel, then added up in row order."""
+    k = first.shape[0]
+    total = np.empty(k)
+    for r in prange(k):
+        total[r] = _row_total(first, second, r)
     out = np.zeros(n)
-    for r in range(first.shape[0]):
-        out[rows[r]] += _row_total(first, second, r)
+    for r in range(k):
+        out[rows[r]] += total[r]
     return out
 
 

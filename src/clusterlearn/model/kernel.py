@@ -190,6 +190,11 @@ def pair_absorb(
     return scale * g if scalar else np.asarray(scale)[:, None] * g
 
 
+# Values from which a scatter with repeated rows is split over the threads by target row: each
+# thread reads every entry, which pays only when there are many.
+SPLIT_SCATTER = 200_000
+
+
 def scatter_add(
     target: FloatArray, rows: IntArray, values: FloatArray, unique: bool = False
 ) -> None:
@@ -200,6 +205,8 @@ def scatter_add(
     if _backend == "numba" and target.flags.c_contiguous and values.flags.c_contiguous:
         if unique:
             _compiled.scatter_add_unique(target, rows, values)
+        elif rows.size * target.shape[1] >= SPLIT_SCATTER and threads() > 1:
+            _compiled.scatter_add_split(target, rows, values, threads())
         else:
             _compiled.scatter_add(target, rows, values)
         return
