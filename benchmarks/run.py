@@ -17,6 +17,7 @@ import argparse
 import cProfile
 import importlib
 import importlib.util
+import itertools
 import json
 import os
 import platform
@@ -436,9 +437,20 @@ def render(plan: Plan, quick: bool, res: dict[str, Any]) -> str:
         L.append("")
         L.extend(notes)
     L.append("\n## Scaling\n")
+    ok = sorted(
+        (r for r in res["full"] if "error" not in r and r["steps"] > 0), key=lambda r: r["n"]
+    )
+    local = ", ".join(
+        f"{a['n']:,} to {b['n']:,} firms "
+        f"{loglog_slope([a['n'], b['n']], [a['robust_s'], b['robust_s']]):.2f}"
+        for a, b in itertools.pairwise(ok)
+    )
+    per_firm = ", ".join(f"{r['n']:,}: {r['robust_s'] / r['n'] * 1e6:.2f}" for r in ok)
     L.append(
         f"Time per step ~ firms^{res['exp_firms']:.2f} (log-log fit of the median s/step over "
-        "the sizes above). "
+        "the sizes above). The exponent between consecutive sizes "
+        f"(1 is linear; below 1, fixed costs per step still count): {local}. "
+        f"Microseconds per firm-step (median s/step / firms): {per_firm}.\n\n"
         f"At {plan.tie_firms:,} firms, varying the social layer's mean degree:\n"
     )
     L.append("| social mean degree | ties | mean s/step | median s/step | peak memory MB |")
