@@ -138,3 +138,22 @@ def test_source_loses_only_if_declared(sim: Simulation, name: str) -> None:
         assert out.lossT.shape == source.shape and np.all(out.lossT <= source)
     else:
         assert out.lossT is None
+
+
+def test_an_output_is_empty_only_with_every_field_at_its_default() -> None:
+    from clusterlearn.model.layers import TieChange
+
+    assert ChannelOutput().is_empty()
+    changed = [
+        {"dT": np.zeros((0, 2))},
+        {"rows_unique": True},
+        {"trust_layer": "social"},
+        {
+            "new_ties": [
+                TieChange("social", np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+            ]
+        },
+        {"meetings": np.zeros(3, np.int64)},
+    ]
+    for fields in changed:
+        assert not ChannelOutput(**fields).is_empty(), fields
