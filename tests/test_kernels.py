@@ -569,3 +569,40 @@ def test_find_ties() -> None:
     assert_same(found[0], found[1])
     np.testing.assert_array_equal(found[0][:600], np.r_[k, k])
     assert (found[0][600:] == -1).any()
+
+
+def test_small_clusters_step_on_one_thread() -> None:
+    import numba
+
+    from clusterlearn import Scenario
+    from clusterlearn.model.engine import Simulation
+
+    with use_kernels("numba"):
+        before = numba.get_num_threads()
+        with kernel.threads_for(kernel.SERIAL_BELOW - 1):
+            assert numba.get_num_threads() == 1
+        assert numba.get_num_threads() == before
+        with kernel.threads_for(kernel.SERIAL_BELOW):
+            assert numba.get_num_threads() == before
+        # A step of a small cluster sees one thread, and gives the state of a step on all.
+        sc = Scenario.preset("baseline").with_overrides({"firms.n": 150})
+        seen, finals = [], []
+        for serial_below in (kernel.SERIAL_BELOW, 0):
+            sim = Simulation(sc, rng=4)
+            channel = sim.channels[0]
+            apply = channel.apply
+
+            def spy(*args, _apply=apply, **kw):  # type: ignore[no-untyped-def]
+                seen.append(numba.get_num_threads())
+                return _apply(*args, **kw)
+
+            channel.apply = spy  # type: ignore[method-assign]
+            old, kernel.SERIAL_BELOW = kernel.SERIAL_BELOW, serial_below
+            try:
+                sim.run(6)
+            finally:
+                kernel.SERIAL_BELOW = old
+            finals.append(sim.state.T.copy())
+        assert set(seen[:6]) == {1} and set(seen[6:]) == {before}
+        assert np.array_equal(finals[0], finals[1])
+        assert numba.get_num_threads() == before

@@ -34,7 +34,7 @@ from clusterlearn.model import memory
 from clusterlearn.model.channels import Channel, ChannelOutput, channels
 from clusterlearn.model.context import StepContext, children, default_generator, make_context
 from clusterlearn.model.init import initial_state, institution_knowledge
-from clusterlearn.model.kernel import book_gains, compound_trust, scatter_add
+from clusterlearn.model.kernel import book_gains, compound_trust, scatter_add, threads_for
 from clusterlearn.model.metrics import Snapshot, average_clustering, collect
 from clusterlearn.model.processes import decision, dynamics, innovation, network, seci, trust
 from clusterlearn.model.state import State
@@ -171,6 +171,10 @@ class Simulation:
     # --- the step -------------------------------------------------------------------------
     def step(self) -> None:
         """Advance the simulation by one step (see the module docstring for the order)."""
+        with threads_for(self.state.n):
+            self._step()
+
+    def _step(self) -> None:
         st = self.state
         t = st.t
         phases = intervention_phases(self.scenario, t)
