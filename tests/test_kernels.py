@@ -578,16 +578,20 @@ def test_small_clusters_step_on_one_thread() -> None:
     from clusterlearn.model.engine import Simulation
 
     with use_kernels("numba"):
+        kernel.row_sums(np.ones((10, 2)))  # a parallel kernel: numba picks its layer
+        layer = numba.threading_layer()
+        below = kernel.serial_below()
+        assert below == kernel.SERIAL_BELOW[layer] > 0
         before = numba.get_num_threads()
-        with kernel.threads_for(kernel.SERIAL_BELOW - 1):
+        with kernel.threads_for(below - 1):
             assert numba.get_num_threads() == 1
         assert numba.get_num_threads() == before
-        with kernel.threads_for(kernel.SERIAL_BELOW):
+        with kernel.threads_for(below):
             assert numba.get_num_threads() == before
         # A step of a small cluster sees one thread, and gives the state of a step on all.
         sc = Scenario.preset("baseline").with_overrides({"firms.n": 150})
         seen, finals = [], []
-        for serial_below in (kernel.SERIAL_BELOW, 0):
+        for threshold in (1_000_000, 0):
             sim = Simulation(sc, rng=4)
             channel = sim.channels[0]
             apply = channel.apply
@@ -597,12 +601,28 @@ def test_small_clusters_step_on_one_thread() -> None:
                 return _apply(*args, **kw)
 
             channel.apply = spy  # type: ignore[method-assign]
-            old, kernel.SERIAL_BELOW = kernel.SERIAL_BELOW, serial_below
+            saved = dict(kernel.SERIAL_BELOW)
+            kernel.SERIAL_BELOW[layer] = threshold
             try:
                 sim.run(6)
             finally:
-                kernel.SERIAL_BELOW = old
+                kernel.SERIAL_BELOW.update(saved)
             finals.append(sim.state.T.copy())
         assert set(seen[:6]) == {1} and set(seen[6:]) == {before}
         assert np.array_equal(finals[0], finals[1])
         assert numba.get_num_threads() == before
+
+
+def test_numba_uses_tbb_where_its_wheel_is_installed() -> None:
+    import importlib.metadata
+    import platform
+    import sys
+
+    import numba
+
+    if not (sys.platform.startswith("linux") and platform.machine() == "x86_64"):
+        pytest.skip("the tbb wheel is a dependency on Linux x86-64 only")
+    importlib.metadata.version("tbb")  # a dependency there: installed
+    with use_kernels("numba"):
+        kernel.row_sums(np.ones((10, 2)))
+        assert numba.threading_layer() == "tbb"
