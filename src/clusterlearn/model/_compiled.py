@@ -21,6 +21,13 @@ BLOCK = 256  # rows per block of the compacting kernels
 
 
 @_serial
+def _scratch(m):  # type: ignore[no-untyped-def]
+    """The first half's buffers of the compacting kernels for ``m`` values: the exponent, the
+    gap and the factor of each packed positive gap, and where its result goes."""
+    return np.empty(m), np.empty(m), np.empty(m), np.empty(m, dtype=np.int64)
+
+
+@_serial
 def _unpack(out, arg, gap, fac, pos, cnt):  # type: ignore[no-untyped-def]
     """The second half of the compacting kernels: for the ``cnt`` packed positive gaps,
     ``out[pos] = fac * (exp(arg) * gap)`` with ``arg = -gap / alpha``, the exponentials in
@@ -53,10 +60,7 @@ def pair_absorb(src, src_rows, dst, rows, alpha, scale):  # type: ignore[no-unty
         r0 = blk * BLOCK
         r1 = min(k, r0 + BLOCK)
         m = (r1 - r0) * d
-        arg = np.empty(m)
-        gap = np.empty(m)
-        fac = np.empty(m)
-        pos = np.empty(m, dtype=np.int64)
+        arg, gap, fac, pos = _scratch(m)
         cnt = 0
         for r in range(r0, r1):
             i = np.int64(r) if all_rows else rows[r]
@@ -546,10 +550,7 @@ def seci(T, E, alpha, k_ext, s_int):  # type: ignore[no-untyped-def]
         r0 = blk * BLOCK
         r1 = min(n, r0 + BLOCK)
         m = (r1 - r0) * d
-        arg = np.empty(m)
-        gap = np.empty(m)
-        fac = np.empty(m)
-        pos = np.empty(m, dtype=np.int64)
+        arg, gap, fac, pos = _scratch(m)
         cnt = 0
         for i in range(r0, r1):
             a = alpha[i]
@@ -633,10 +634,7 @@ def exchange(T, E, a, b, alpha, sa, sb, it):  # type: ignore[no-untyped-def]
         r0 = blk * BLOCK
         r1 = min(k, r0 + BLOCK)
         m = 4 * (r1 - r0) * d
-        arg = np.empty(m)
-        gap = np.empty(m)
-        fac = np.empty(m)
-        pos = np.empty(m, dtype=np.int64)
+        arg, gap, fac, pos = _scratch(m)
         cnt = 0
         for r in range(r0, r1):
             p = a[r]
