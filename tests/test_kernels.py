@@ -407,6 +407,81 @@ def test_exchange(d: int) -> None:
     (x, _), (y, _) = both(kernel.exchange, T, E, a, b, alpha, sa, sb, 1.3)
     for u, v in zip(x, y, strict=True):
         assert_same(u, v)
+    dT, dE, tot = y
+    assert_same(tot, kernel.row_sums(dT) + kernel.row_sums(dE))
+
+
+def test_pair_absorb_totals(d: int) -> None:
+    rng = np.random.default_rng(21)
+    n, k = 150, 700  # several blocks of rows
+    T = rng.exponential(2.0, (n, d))
+    T[3, 0] = np.nan
+    i, j = rng.integers(0, n, k), rng.integers(0, n, k)
+    alpha, scale = rng.uniform(0.3, 3.0, n), rng.random(k)
+    (x, _), (y, _) = both(
+        lambda t_, a_, s_, i_, j_: kernel.pair_absorb_totals(t_, t_, a_, s_, rows=i_, src_rows=j_),
+        T, alpha, scale, i, j,
+    )  # fmt: skip
+    for u, v in zip(x, y, strict=True):
+        assert_same(u, v)
+    gain, tot = y
+    assert_same(gain, kernel.pair_absorb(T, T, alpha, scale, rows=i, src_rows=j))
+    assert_same(tot, kernel.row_sums(gain))
+
+
+def test_pick_by_trust_equals_a_pick_on_gathered_weights() -> None:
+    from clusterlearn.model.layers import TieLayer, sample_by_weight
+
+    rng = np.random.default_rng(22)
+    n = 400
+    a, b = rng.integers(0, n, 1500), rng.integers(0, n, 1500)
+    lay = TieLayer.from_pairs(a, b, rng.random(1500) * rng.choice([0.0, 1.0], 1500, p=[0.2, 0.8]))
+    csr = lay.csr(n)
+    prox, u = rng.random(csr.nbr.size), rng.random(n)
+    got = []
+    for name in BACKENDS:
+        with use_kernels(name):
+            got.append(kernel.pick_by_trust(csr, lay.trust, prox, u))
+            pos = sample_by_weight(csr, lay.trust[csr.edge] * prox, u)
+            learner = np.flatnonzero(pos >= 0)
+            assert 0 < learner.size < n  # some firms have no tie of positive weight
+            assert_same(got[-1][0], learner)
+            assert_same(got[-1][1], csr.nbr[pos[learner]])
+            assert_same(got[-1][2], csr.edge[pos[learner]])
+    for x, y in zip(*got, strict=True):
+        assert_same(x, y)
+
+
+def test_keep_below_betrayal_scales_and_meet_and_barter(d: int) -> None:
+    rng = np.random.default_rng(23)
+    n, m = 200, 3000
+    i, j, e = rng.integers(0, n, m), rng.integers(0, n, m), rng.integers(0, m, m)
+    level, u = rng.random(m), rng.random(m)
+    (x, _), (y, _) = both(kernel.keep_below, u, level, e, i, j)
+    keep = u < level[e]
+    for got, want in zip(y, (i[keep], j[keep], e[keep]), strict=True):
+        assert_same(got, want)
+    for p, q in zip(x, y, strict=True):
+        assert_same(p, q)
+    opp, inside, trust = rng.random(n) * 1.5, rng.random(n), rng.random(m)
+    opp[5] = np.nan
+    (x, _), (y, _) = both(kernel.betrayal_scales, u, opp, j, i, inside, trust, e, 0.3, 0.4, 1.2)
+    for p, q in zip(x, y, strict=True):
+        assert_same(p, q)
+    scale, cheat = y
+    assert cheat.any() and not cheat.all()
+    assert np.all(scale[cheat] == 0.0) and np.all(scale[~cheat] > 0.0)
+    T = rng.integers(0, 4, (n, d)).astype(np.float64)  # ties in some domains
+    for margin in (0.0, 1.0):
+        (x, _), (y, _) = both(kernel.meet_and_barter, u, 0.7, trust, i, j, T, margin)
+        for p, q in zip(x, y, strict=True):
+            assert_same(p, q)
+        active, a, b = y
+        assert active.size and np.all(u[active] < 0.7 * trust[active])
+        assert_same(a, i[active])
+        assert_same(b, j[active])
+        diff = T[a] - T[b]
+        assert np.all((diff > margin).any(axis=1) & (diff < -margin).any(axis=1))
 
 
 @pytest.mark.parametrize("n", [1, 10, 64, 65, 128, 5000, 100_000])

@@ -39,11 +39,12 @@ def _unpack(out, arg, gap, fac, pos, cnt):  # type: ignore[no-untyped-def]
 
 
 @_parallel
-def pair_absorb(src, src_rows, dst, rows, alpha, scale):  # type: ignore[no-untyped-def]
+def pair_absorb(src, src_rows, dst, rows, alpha, scale, tot):  # type: ignore[no-untyped-def]
     """``scale[k] * absorb(src[src_rows[k]] - dst[rows[k]], alpha[rows[k]])`` for every k.
 
     ``src_rows`` of length 0 means ``src`` has one row shared by all; ``rows`` of length 0
-    means every row of ``dst`` in order; ``scale`` of length 1 is one scale for all.
+    means every row of ``dst`` in order; ``scale`` of length 1 is one scale for all. ``tot``
+    of length ``k`` receives each row's sum (left to right); of length 0, nothing.
 
     By blocks of rows: the positive gaps (about half, at random) are first packed without a
     branch, then their exponentials computed in one tight loop. A branch per value on the sign
@@ -77,7 +78,19 @@ def pair_absorb(src, src_rows, dst, rows, alpha, scale):  # type: ignore[no-unty
                 pos[cnt] = r * d + c
                 cnt += 1 if x > 0.0 else 0
         _unpack(flat, arg, gap, fac, pos, cnt)
+        if tot.size:
+            _row_totals(out, tot, r0, r1)
     return out
+
+
+@_serial
+def _row_totals(part, tot, r0, r1):  # type: ignore[no-untyped-def]
+    """``tot[r]``: the sum of row ``r`` of ``part``, left to right, for ``r0 <= r < r1``."""
+    for r in range(r0, r1):
+        s = part[r, 0]
+        for c in range(1, part.shape[1]):
+            s += part[r, c]
+        tot[r] = s
 
 
 @_serial
@@ -231,14 +244,14 @@ def sample_by_weight(indptr, weight, u):  # type: ignore[no-untyped-def]
             total += weight[e]
         if total > 0.0:
             target = u[i] * total
+            # the first entry whose running sum exceeds the target is the count of those that
+            # do not (running sums never decrease): no branch on random data to mispredict
             run = 0.0
-            pick = hi - 1
+            below = 0
             for e in range(lo, hi):
                 run += weight[e]
-                if run > target:
-                    pick = e
-                    break
-            out[i] = pick
+                below += run <= target
+            out[i] = min(lo + below, hi - 1)
         else:
             out[i] = -1
     return out
@@ -322,7 +335,8 @@ def compound_trust(trust, edges, eta, up):  # type: ignore[no-untyped-def]
         e = edges[q]
         k = count[e]
         if k > 0:
-            f = base ** np.float64(k)
+            # pow(x, 1) is x exactly; most ties are met once a step, and pow costs 15 ns
+            f = base if k == 1 else base ** np.float64(k)
             if up:
                 trust[e] = 1.0 - (1.0 - trust[e]) * f
             else:
@@ -623,10 +637,12 @@ def masked_mean_rows(x, mask):  # type: ignore[no-untyped-def]
 def exchange(T, E, a, b, alpha, sa, sb, it):  # type: ignore[no-untyped-def]
     """Both sides of ``k`` pair exchanges: rows ``0..k-1`` of the returned ``dT`` and ``dE``
     are what ``a`` learns from ``b`` (scale ``sa``, explicit ``sa x it``), rows ``k..2k-1``
-    what ``b`` learns from ``a``. Blocks of pairs, positive gaps packed before their
+    what ``b`` learns from ``a``; and each row's total gain (its ``dT`` row summed left to
+    right, plus its ``dE`` row so summed). Blocks of pairs, positive gaps packed before their
     exponentials (see pair_absorb)."""
     k = a.size
     d = T.shape[1]
+    tot = np.empty(2 * k)
     both = np.empty((2, 2 * k, d))  # dT and dE, one flat array for the packed positions
     flat = both.reshape(-1)
     half = 2 * k * d  # where dE starts in flat
@@ -662,7 +678,16 @@ def exchange(T, E, a, b, alpha, sa, sb, it):  # type: ignore[no-untyped-def]
                     pos[cnt] = w
                     cnt += 1 if x > 0.0 else 0
         _unpack(flat, arg, gap, fac, pos, cnt)
-    return both[0], both[1]
+        for r in range(r0, r1):
+            for row in (r, k + r):
+                st = both[0, row, 0]
+                for c in range(1, d):
+                    st += both[0, row, c]
+                se = both[1, row, 0]
+                for c in range(1, d):
+                    se += both[1, row, c]
+                tot[row] = st + se
+    return both[0], both[1], tot
 
 
 @_serial
@@ -744,21 +769,47 @@ def pair_proximity(x, y, a, b, ell):  # type: ignore[no-untyped-def]
     return out
 
 
-@_parallel
+@_serial
 def pick_entries(indptr, weight, u, nbr, edge):  # type: ignore[no-untyped-def]
     """``sample_by_weight``, then the firms that found a partner, the partner and the tie."""
-    pos = sample_by_weight(indptr, weight, u)
+    return _picked(sample_by_weight(indptr, weight, u), nbr, edge)
+
+
+@_parallel
+def pick_by_trust(indptr, nbr, edge, trust, prox, u):  # type: ignore[no-untyped-def]
+    """:func:`pick_entries` with entry weights ``trust[edge] x prox``, computed as they are
+    summed instead of gathered into an array first."""
+    n = indptr.size - 1
+    pos = np.empty(n, dtype=np.int64)
+    for i in prange(n):
+        lo = indptr[i]
+        hi = indptr[i + 1]
+        total = 0.0
+        for e in range(lo, hi):
+            total += trust[edge[e]] * prox[e]
+        if total > 0.0:
+            target = u[i] * total
+            run = 0.0
+            below = 0  # as in sample_by_weight
+            for e in range(lo, hi):
+                run += trust[edge[e]] * prox[e]
+                below += run <= target
+            pos[i] = min(lo + below, hi - 1)
+        else:
+            pos[i] = -1
+    return _picked(pos, nbr, edge)
+
+
+@_parallel
+def _picked(pos, nbr, edge):  # type: ignore[no-untyped-def]
+    """The firms with a picked entry (``pos >= 0``), their partners and ties."""
     n = pos.size
+    learner = np.empty(n + 1, dtype=np.int64)
     count = 0
-    for v in range(n):
-        if pos[v] >= 0:
-            count += 1
-    learner = np.empty(count, dtype=np.int64)
-    q = 0
-    for v in range(n):
-        if pos[v] >= 0:
-            learner[q] = v
-            q += 1
+    for v in range(n):  # compacted without a branch
+        learner[count] = v
+        count += pos[v] >= 0
+    learner = learner[:count]
     partner = np.empty(count, dtype=np.int64)
     tie = np.empty(count, dtype=np.int64)
     for r in prange(count):
@@ -857,3 +908,70 @@ def grow_sizes(size, prod, mean, rate, ceiling):  # type: ignore[no-untyped-def]
             f = 1.5
         s = size[i] * f
         size[i] = s if (s > 0.1 or s != s) else 0.1
+
+
+@_serial
+def keep_below(u, level, idx, i, j):  # type: ignore[no-untyped-def]
+    """The rows ``r`` with ``u[r] < level[idx[r]]``: their ``i``, ``j`` and ``idx``."""
+    k = 0
+    keep = np.empty(u.size + 1, dtype=np.int64)
+    for r in range(u.size):  # without a branch: the test is true at random
+        keep[k] = r
+        k += u[r] < level[idx[r]]
+    oi = np.empty(k, dtype=np.int64)
+    oj = np.empty(k, dtype=np.int64)
+    oe = np.empty(k, dtype=np.int64)
+    for q in range(k):
+        r = keep[q]
+        oi[q] = i[r]
+        oj[q] = j[r]
+        oe[q] = idx[r]
+    return oi, oj, oe
+
+
+@_parallel
+def betrayal_scales(u, opp, src, dst, inside, trust, tie, rate, base2, enf):  # type: ignore[no-untyped-def]
+    """Per meeting ``r``: whether the source cheats, ``u[r] < clip(base2 x opp[src[r]] x enf,
+    0, 1)``, and the learner's scale ``rate x inside[dst[r]] x trust[tie[r]] x (not cheat)``,
+    multiplied left to right."""
+    k = u.size
+    scale = np.empty(k)
+    cheat = np.empty(k, dtype=np.bool_)
+    for r in prange(k):
+        p = base2 * opp[src[r]] * enf
+        if p < 0.0:
+            p = 0.0
+        elif p > 1.0:
+            p = 1.0
+        c = u[r] < p
+        cheat[r] = c
+        scale[r] = rate * inside[dst[r]] * trust[tie[r]] * (0.0 if c else 1.0)
+    return scale, cheat
+
+
+@_serial
+def meet_and_barter(u, meet, trust, li, lj, x, margin):  # type: ignore[no-untyped-def]
+    """The ties ``e`` that meet (``u[e] < meet x trust[e]``) and barter (each side leads the
+    other by more than ``margin`` in some column of ``x``), and their two ends."""
+    m = u.size
+    d = x.shape[1]
+    keep = np.empty(m + 1, dtype=np.int64)
+    k = 0
+    for e in range(m):  # every tie tested, without a branch: the tests are true at random
+        p = li[e]
+        q = lj[e]
+        ahead = False
+        behind = False
+        for c in range(d):
+            diff = x[p, c] - x[q, c]
+            ahead |= diff > margin
+            behind |= diff < -margin
+        keep[k] = e
+        k += (u[e] < meet * trust[e]) & ahead & behind
+    active = keep[:k].copy()
+    a = np.empty(k, dtype=np.int64)
+    b = np.empty(k, dtype=np.int64)
+    for q in range(k):
+        a[q] = li[active[q]]
+        b[q] = lj[active[q]]
+    return active, a, b

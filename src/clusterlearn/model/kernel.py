@@ -9,10 +9,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from clusterlearn.model.layers import CSR
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -202,6 +205,7 @@ def threads() -> int:
 
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+_EMPTY_FLOAT = np.zeros(0)
 _EMPTY_ROWS = np.zeros((0, 1))
 
 
@@ -238,6 +242,33 @@ def pair_absorb(
     numpy.ndarray
         ``k x D`` gains (``k`` learners).
     """
+    return _pair_absorb(src, dst, alpha, scale, rows, src_rows, None)
+
+
+def pair_absorb_totals(
+    src: FloatArray,
+    dst: FloatArray,
+    alpha: FloatArray,
+    scale: FloatArray | float,
+    rows: IntArray | None = None,
+    src_rows: IntArray | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`pair_absorb` and each learner's total gain (its row summed left to right, as
+    :func:`row_sums` adds), computed while the row is in cache."""
+    k = dst.shape[0] if rows is None else rows.size
+    tot = np.empty(k)
+    return _pair_absorb(src, dst, alpha, scale, rows, src_rows, tot), tot
+
+
+def _pair_absorb(
+    src: FloatArray,
+    dst: FloatArray,
+    alpha: FloatArray,
+    scale: FloatArray | float,
+    rows: IntArray | None,
+    src_rows: IntArray | None,
+    tot: FloatArray | None,
+) -> FloatArray:
     scalar = np.ndim(scale) == 0
     if _backend == "numba":
         k = dst.shape[0] if rows is None else rows.size
@@ -251,13 +282,19 @@ def pair_absorb(
             _EMPTY if rows is None else np.asarray(rows, dtype=np.int64),
             np.asarray(alpha, dtype=np.float64),
             np.asarray(scale, dtype=np.float64).reshape(-1),
+            _EMPTY_FLOAT if tot is None or dst.shape[1] == 0 else tot,
         )
+        if tot is not None and dst.shape[1] == 0:
+            tot[:] = 0.0
         return out
     s = src[None, :] if src_rows is None else src[src_rows]
     d = dst if rows is None else dst[rows]
     a = alpha if rows is None else alpha[rows]
     g = absorb(s - d, a[:, None])
-    return scale * g if scalar else np.asarray(scale)[:, None] * g
+    g = scale * g if scalar else np.asarray(scale)[:, None] * g
+    if tot is not None:
+        tot[:] = row_sums(g)
+    return g
 
 
 # Values from which a scatter with repeated rows is split over the threads by target row: each
@@ -520,17 +557,102 @@ def exchange(
     sa: FloatArray,
     sb: FloatArray,
     it: float,
-) -> tuple[FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Both sides of pair exchanges (C2): tacit and explicit gains of ``a`` from ``b`` (scale
-    ``sa``, explicit ``sa x it``) stacked over those of ``b`` from ``a``."""
-    if _backend == "numba" and a.size and T.flags.c_contiguous and E.flags.c_contiguous:
-        dT, dE = _compiled.exchange(T, E, a, b, alpha, sa, sb, it)
-        return dT, dE
+    ``sa``, explicit ``sa x it``) stacked over those of ``b`` from ``a``, and each row's total
+    gain (its tacit row summed left to right, plus its explicit row so summed)."""
+    if (
+        _backend == "numba"
+        and a.size
+        and T.shape[1]
+        and T.flags.c_contiguous
+        and E.flags.c_contiguous
+    ):
+        dT, dE, tot = _compiled.exchange(T, E, a, b, alpha, sa, sb, it)
+        return dT, dE, tot
     gT_a = pair_absorb(T, T, alpha, sa, rows=a, src_rows=b)
     gT_b = pair_absorb(T, T, alpha, sb, rows=b, src_rows=a)
     gE_a = pair_absorb(E, E, alpha, sa * it, rows=a, src_rows=b)
     gE_b = pair_absorb(E, E, alpha, sb * it, rows=b, src_rows=a)
-    return np.concatenate([gT_a, gT_b]), np.concatenate([gE_a, gE_b])
+    dT, dE = np.concatenate([gT_a, gT_b]), np.concatenate([gE_a, gE_b])
+    return dT, dE, row_sums(dT) + row_sums(dE)
+
+
+def pick_by_trust(
+    csr: CSR, trust: FloatArray, prox: FloatArray, u: FloatArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """One entry per firm of the neighbour view ``csr``, drawn with weight
+    ``trust[edge] x prox`` by the firm's uniform ``u`` (the first entry whose running sum
+    within the firm's entries exceeds ``u`` times their total). Returns the firms that found
+    one, their partners and the ties, in firm order."""
+    if _backend == "numba" and csr.nbr.size:
+        i, j, e = _compiled.pick_by_trust(csr.indptr, csr.nbr, csr.edge, trust, prox, u)
+        return i, j, e
+    from clusterlearn.model.layers import sample_by_weight
+
+    pos = sample_by_weight(csr, trust[csr.edge] * prox, u)
+    learner = np.flatnonzero(pos >= 0)
+    p = pos[learner]
+    return learner, csr.nbr[p], csr.edge[p]
+
+
+def keep_below(
+    u: FloatArray, level: FloatArray, idx: IntArray, i: IntArray, j: IntArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """The rows ``r`` with ``u[r] < level[idx[r]]``, in order: their ``i``, ``j`` and ``idx``
+    (meetings that happen with the probability of their tie's trust, say)."""
+    if _backend == "numba":
+        oi, oj, oe = _compiled.keep_below(u, level, idx, i, j)
+        return oi, oj, oe
+    keep = np.flatnonzero(u < level[idx])
+    return i[keep], j[keep], idx[keep]
+
+
+def betrayal_scales(
+    u: FloatArray,
+    opp: FloatArray,
+    src: IntArray,
+    dst: IntArray,
+    inside: FloatArray,
+    trust: FloatArray,
+    tie: IntArray,
+    rate: float,
+    base: float,
+    enforcement: float,
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Per meeting ``r`` where ``dst[r]`` learns from ``src[r]`` on tie ``tie[r]``: whether
+    the source is opportunistic (``u[r] < clip(base x 2 opp[src] x enforcement, 0, 1)``; with
+    ``opp ~ U(0, 1)`` the mean probability is ``base`` at neutral enforcement), and the
+    learner's scale ``rate x inside[dst] x trust[tie]``, 0 when the source cheats."""
+    base2 = base * 2.0
+    if _backend == "numba":
+        scale, cheat = _compiled.betrayal_scales(
+            u, opp, src, dst, inside, trust, tie, rate, base2, enforcement
+        )
+        return scale, cheat
+    cheat = u < np.clip(base2 * opp[src] * enforcement, 0.0, 1.0)
+    return rate * inside[dst] * trust[tie] * ~cheat, cheat
+
+
+def meet_and_barter(
+    u: FloatArray,
+    meet: float,
+    trust: FloatArray,
+    i: IntArray,
+    j: IntArray,
+    x: FloatArray,
+    margin: float,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """The ties ``(i[e], j[e])`` that meet (``u[e] < meet x trust[e]``) and on which each side
+    leads the other by more than ``margin`` in some column of ``x``; returns the ties and both
+    ends, in tie order."""
+    if _backend == "numba" and x.flags.c_contiguous:
+        active, a, b = _compiled.meet_and_barter(u, meet, trust, i, j, x, margin)
+        return active, a, b
+    active = np.flatnonzero(u < meet * trust)
+    a, b = i[active], j[active]
+    ok = barter(x, a, b, margin)
+    return active[ok], a[ok], b[ok]
 
 
 def tie_gain(

@@ -31,12 +31,3 @@ def pick_partner(
     p = pos[learner]
     return learner, csr.nbr[p], csr.edge[p]
 
-
-def betrays(
-    rng: np.random.Generator, opp: FloatArray, base: float, enforcement_mult: float
-) -> NDArray[np.bool_]:
-    """Opportunism draw with probability ``base x 2 opp x enforcement``.
-
-    With ``opp ~ U(0, 1)`` the mean probability is ``base`` at neutral enforcement.
-    """
-    return rng.random(opp.size) < np.clip(base * 2.0 * opp * enforcement_mult, 0.0, 1.0)

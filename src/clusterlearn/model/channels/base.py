@@ -51,7 +51,9 @@ class ChannelOutput:
     by ``eta_up (1 - trust)`` per meeting), ``betrayal_edge`` once per meeting where a partner was
     opportunistic (trust falls by ``eta_down x trust`` per meeting; applied after successes),
     ``used_edge`` ties used this step.
-    ``new_ties`` creates ties; ``births`` are new firms.
+    ``new_ties`` creates ties; ``births`` are new firms. ``row_gain``, when the channel has
+    it, is each row's total gain (its ``dT`` row summed left to right, plus its ``dE`` row so
+    summed), which the engine would otherwise sum again.
     """
 
     dT: FloatArray | None = None
@@ -71,6 +73,7 @@ class ChannelOutput:
     spend: FloatArray | None = None
     pool: FloatArray | None = None
     meetings: IntArray | None = None  # per firm: interactions held (C1 talks, C2 exchanges)
+    row_gain: FloatArray | None = None
 
     def is_empty(self) -> bool:
         """True when the output changes nothing (every field at its default)."""
@@ -110,6 +113,11 @@ class ChannelOutput:
 
     def gained(self, n: int) -> FloatArray:
         """Knowledge gained per firm (tacit plus explicit)."""
+        if self.row_gain is not None and self.rows is not None:
+            # added into each firm in row order from 0, as gained() adds
+            return np.bincount(self.rows, weights=self.row_gain, minlength=n).astype(
+                np.float64, copy=False
+            )
         return gained(n, self.rows, self.dT, self.dE, distinct=self.rows_unique)
 
 

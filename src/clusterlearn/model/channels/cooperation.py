@@ -14,10 +14,9 @@ import numpy as np
 from pydantic import Field
 
 from clusterlearn.model.channels import register
-from clusterlearn.model.channels._common import betrays
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import barter, exchange
+from clusterlearn.model.kernel import betrayal_scales, exchange, meet_and_barter
 from clusterlearn.model.state import State
 
 
@@ -44,23 +43,27 @@ class Cooperation(Channel):
         lay = state.value_chain
         if not params.enabled or params.rate == 0.0 or lay.m == 0:
             return out
-        active = np.flatnonzero(rng.random(lay.m) < params.meet * lay.trust)
-        a, b = lay.i[active], lay.j[active]
-        ok = barter(state.T, a, b, params.margin)
-        active, a, b = active[ok], a[ok], b[ok]
+        active, a, b = meet_and_barter(
+            rng.random(lay.m), params.meet, lay.trust, lay.i, lay.j, state.T, params.margin
+        )
+        k = a.size
         sc = ctx.scenario
         enf = ctx.env.mult("contract_enforcement", "betrayal")
-        cheat_a = betrays(rng, state.opp[a], sc.trust.betrayal, enf)
-        cheat_b = betrays(rng, state.opp[b], sc.trust.betrayal, enf)
-        tr = lay.trust[active]
-        it = ctx.env.mult("it_infrastructure", "explicit")
+        u = rng.random(2 * k)  # the draws of a's side, then b's
         # a learns from b unless b cheats, and the other way round.
-        sa = params.rate * state.inside[a] * tr * ~cheat_b
-        sb = params.rate * state.inside[b] * tr * ~cheat_a
+        sa, cheat_b = betrayal_scales(
+            u[k:], state.opp, b, a, state.inside, lay.trust, active, params.rate,
+            sc.trust.betrayal, enf,
+        )  # fmt: skip
+        sb, cheat_a = betrayal_scales(
+            u[:k], state.opp, a, b, state.inside, lay.trust, active, params.rate,
+            sc.trust.betrayal, enf,
+        )  # fmt: skip
         idx = np.concatenate([a, b])
         out.rows = idx
         out.meetings = np.bincount(idx, minlength=state.n)
-        out.dT, out.dE = exchange(state.T, state.E, a, b, ctx.alpha, sa, sb, it)
+        it = ctx.env.mult("it_infrastructure", "explicit")
+        out.dT, out.dE, out.row_gain = exchange(state.T, state.E, a, b, ctx.alpha, sa, sb, it)
         cheat = cheat_a | cheat_b
         out.trust_layer = "value_chain"
         out.success_edge = active[~cheat]

@@ -17,10 +17,14 @@ import numpy as np
 from pydantic import Field
 
 from clusterlearn.model.channels import register
-from clusterlearn.model.channels._common import betrays, pick_partner
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import gather_mul, pair_absorb, row_sums
+from clusterlearn.model.kernel import (
+    betrayal_scales,
+    keep_below,
+    pair_absorb_totals,
+    pick_by_trust,
+)
 from clusterlearn.model.state import State
 
 
@@ -45,28 +49,27 @@ class Informal(Channel):
             return out
         lay = state.social
         csr = lay.csr(state.n)
-        prox = lay.proximity(state.n, state.x, state.y, ctx.scenario.geography.ell)
-        weight = gather_mul(lay.trust, csr.edge, prox)
-        i, j, e = pick_partner(state, lay, weight, rng)
-        talk = rng.random(i.size) < lay.trust[e]
-        keep = np.flatnonzero(talk)
-        i, j, e = i[keep], j[keep], e[keep]
         sc = ctx.scenario
-        cheat = betrays(
-            rng, state.opp[j], sc.trust.betrayal, ctx.env.mult("contract_enforcement", "betrayal")
+        prox = lay.proximity(state.n, state.x, state.y, sc.geography.ell)
+        i, j, e = pick_by_trust(csr, lay.trust, prox, rng.random(state.n))
+        i, j, e = keep_below(rng.random(i.size), lay.trust, e, i, j)  # the talk happens
+        scale, cheat = betrayal_scales(
+            rng.random(i.size),
+            state.opp,
+            j,
+            i,
+            state.inside,
+            lay.trust,
+            e,
+            params.rate * ctx.env.mult("culture", "informal"),
+            sc.trust.betrayal,
+            ctx.env.mult("contract_enforcement", "betrayal"),
         )
-        scale = (
-            params.rate
-            * ctx.env.mult("culture", "informal")
-            * state.inside[i]
-            * lay.trust[e]
-            * ~cheat
-        )
-        gain = pair_absorb(state.T, state.T, ctx.alpha, scale, rows=i, src_rows=j)
-        out.rows, out.dT, out.rows_unique = i, gain, True
+        gain, total = pair_absorb_totals(state.T, state.T, ctx.alpha, scale, rows=i, src_rows=j)
+        out.rows, out.dT, out.rows_unique, out.row_gain = i, gain, True, total
         out.meetings = np.bincount(i, minlength=state.n)
         out.trust_layer = "social"
-        out.success_edge = e[row_sums(gain) > 0]
+        out.success_edge = e[total > 0]
         out.betrayal_edge = e[cheat]
         out.used_edge = e
         return out
