@@ -30,4 +30,3 @@ def pick_partner(
     learner = np.flatnonzero(pos >= 0)
     p = pos[learner]
     return learner, csr.nbr[p], csr.edge[p]
-

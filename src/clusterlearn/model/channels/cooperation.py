@@ -52,13 +52,29 @@ class Cooperation(Channel):
         u = rng.random(2 * k)  # the draws of a's side, then b's
         # a learns from b unless b cheats, and the other way round.
         sa, cheat_b = betrayal_scales(
-            u[k:], state.opp, b, a, state.inside, lay.trust, active, params.rate,
-            sc.trust.betrayal, enf,
-        )  # fmt: skip
+            u[k:],
+            state.opp,
+            b,
+            a,
+            state.inside,
+            lay.trust,
+            active,
+            params.rate,
+            sc.trust.betrayal,
+            enf,
+        )
         sb, cheat_a = betrayal_scales(
-            u[:k], state.opp, a, b, state.inside, lay.trust, active, params.rate,
-            sc.trust.betrayal, enf,
-        )  # fmt: skip
+            u[:k],
+            state.opp,
+            a,
+            b,
+            state.inside,
+            lay.trust,
+            active,
+            params.rate,
+            sc.trust.betrayal,
+            enf,
+        )
         idx = np.concatenate([a, b])
         out.rows = idx
         out.meetings = np.bincount(idx, minlength=state.n)
