@@ -6,6 +6,8 @@ under both backends: every recorded number and the final state must be equal, no
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -273,6 +275,21 @@ def test_csr_and_small_kernels() -> None:
             lambda tr, ed, u=up: kernel.compound_trust(tr, ed, 0.1, u), rng.random(60), edges
         )
         assert_same(ta, tb)
+        tally = np.zeros(60, dtype=np.int64)  # counted in and left zeroed, call after call
+        for _ in range(2):
+            (_, (tc, *_)), (_, (td, *_)) = both(
+                lambda tr, ed, u=up: kernel.compound_trust(tr, ed, 0.1, u, tally),
+                rng.random(60),
+                edges,
+            )
+            assert_same(tc, td)
+            assert not tally.any()
+        trust = rng.random(60)
+        with use_kernels("numpy"):
+            want = trust.copy()
+            kernel.compound_trust(want, edges, 0.1, up)
+        kernel.compound_trust(trust, edges, 0.1, up, tally)
+        assert_same(trust, want)
 
 
 def test_gathered_dot(d: int) -> None:
@@ -701,3 +718,16 @@ def test_numba_uses_tbb_where_its_wheel_is_installed() -> None:
     with use_kernels("numba"):
         kernel.row_sums(np.ones((10, 2)))
         assert numba.threading_layer() == "tbb"
+
+
+def test_set_threads_can_raise_the_count_again() -> None:
+    import numba
+
+    before = numba.get_num_threads()
+    try:
+        kernel.set_threads(1)
+        assert numba.get_num_threads() == 1
+        kernel.set_threads(10**6)  # capped at the pool and the cores
+        assert numba.get_num_threads() == min(numba.config.NUMBA_NUM_THREADS, os.cpu_count() or 1)
+    finally:
+        numba.set_num_threads(before)

@@ -323,11 +323,10 @@ def column_max(a):  # type: ignore[no-untyped-def]
 
 
 @_serial
-def compound_trust(trust, edges, eta, up):  # type: ignore[no-untyped-def]
+def compound_trust(trust, edges, eta, up, count):  # type: ignore[no-untyped-def]
     """``k`` meetings on a tie in one step: trust ``1 - (1 - trust)(1 - eta)^k`` (successes,
     ``up``) or ``trust (1 - eta)^k`` (betrayals). Only the listed ties are visited: a step's
-    meetings touch a fraction of the layer."""
-    count = np.zeros(trust.size, dtype=np.int64)
+    meetings touch a fraction of the layer. ``count``: zeros, one per tie; left zeroed."""
     for q in range(edges.size):
         count[edges[q]] += 1
     base = 1.0 - eta
@@ -949,15 +948,14 @@ def betrayal_scales(u, opp, src, dst, inside, trust, tie, rate, base2, enf):  # 
     return scale, cheat
 
 
-@_serial
+@_parallel
 def meet_and_barter(u, meet, trust, li, lj, x, margin):  # type: ignore[no-untyped-def]
     """The ties ``e`` that meet (``u[e] < meet x trust[e]``) and barter (each side leads the
     other by more than ``margin`` in some column of ``x``), and their two ends."""
     m = u.size
     d = x.shape[1]
-    keep = np.empty(m + 1, dtype=np.int64)
-    k = 0
-    for e in range(m):  # every tie tested, without a branch: the tests are true at random
+    ok = np.empty(m, dtype=np.bool_)
+    for e in prange(m):  # every tie tested, without a branch: the tests are true at random
         p = li[e]
         q = lj[e]
         ahead = False
@@ -966,12 +964,23 @@ def meet_and_barter(u, meet, trust, li, lj, x, margin):  # type: ignore[no-untyp
             diff = x[p, c] - x[q, c]
             ahead |= diff > margin
             behind |= diff < -margin
+        ok[e] = (u[e] < meet * trust[e]) & ahead & behind
+    keep = np.empty(m + 1, dtype=np.int64)
+    k = 0
+    for e in range(m):
         keep[k] = e
-        k += (u[e] < meet * trust[e]) & ahead & behind
+        k += ok[e]
     active = keep[:k].copy()
     a = np.empty(k, dtype=np.int64)
     b = np.empty(k, dtype=np.int64)
-    for q in range(k):
+    for q in prange(k):
         a[q] = li[active[q]]
         b[q] = lj[active[q]]
     return active, a, b
+
+
+@_parallel
+def drift_toward(x, target, rate):  # type: ignore[no-untyped-def]
+    """``x += rate * (target - x)`` in place."""
+    for e in prange(x.size):
+        x[e] += rate * (target - x[e])

@@ -274,9 +274,9 @@ class Simulation:
             # 1 - (1 - eta_up)^k (1 - trust), b betrayals to (1 - eta_down)^b trust, as k and b
             # sequential meetings would.
             if out.success_edge is not None:
-                compound_trust(lay.trust, out.success_edge, tr.eta_up, up=True)
+                compound_trust(lay.trust, out.success_edge, tr.eta_up, True, lay.tally())
             if out.betrayal_edge is not None:
-                compound_trust(lay.trust, out.betrayal_edge, tr.eta_down, up=False)
+                compound_trust(lay.trust, out.betrayal_edge, tr.eta_down, False, lay.tally())
             if out.used_edge is not None and out.used_edge.size:
                 lay.last_used[out.used_edge] = st.t
         st.pending_ties.extend(t for t in out.new_ties if t.a.size)

@@ -146,11 +146,13 @@ def use_kernels(name: str) -> Iterator[str]:
 
 def set_threads(k: int) -> None:
     """Threads the compiled kernels may use (a sweep worker runs with 1: runs are the
-    parallel unit there). No effect with the numpy backend."""
+    parallel unit there), at most numba's thread pool and the cores; a later call may raise
+    the count again. No effect with the numpy backend."""
     if _backend == "numba":
         import numba
 
-        numba.set_num_threads(max(1, min(k, numba.get_num_threads(), os.cpu_count() or 1)))
+        top = min(numba.config.NUMBA_NUM_THREADS, os.cpu_count() or 1)
+        numba.set_num_threads(max(1, min(k, top)))
 
 
 #: Below this many firms a step runs the compiled kernels on one thread, by numba threading
@@ -421,14 +423,18 @@ def column_max(a: FloatArray) -> FloatArray:
     return np.asarray(a.max(axis=0), dtype=np.float64)
 
 
-def compound_trust(trust: FloatArray, edges: IntArray, eta: float, up: bool) -> None:
+def compound_trust(
+    trust: FloatArray, edges: IntArray, eta: float, up: bool, tally: IntArray | None = None
+) -> None:
     """Apply ``k`` meetings per tie at once (``edges`` lists a tie once per meeting):
     ``trust = 1 - (1 - trust)(1 - eta)^k`` for successes (``up``), ``trust (1 - eta)^k`` for
-    betrayals, as ``k`` meetings one after another would give."""
+    betrayals, as ``k`` meetings one after another would give. ``tally``: a zeroed count per
+    tie to count in (left zeroed), so that no count array is allocated."""
     if edges.size == 0:
         return
     if _backend == "numba":
-        _compiled.compound_trust(trust, np.asarray(edges, dtype=np.int64), eta, up)
+        counts = np.zeros(trust.size, dtype=np.int64) if tally is None else tally
+        _compiled.compound_trust(trust, np.asarray(edges, dtype=np.int64), eta, up, counts)
         return
     k = np.bincount(edges, minlength=trust.size)
     e = np.flatnonzero(k)
@@ -436,6 +442,14 @@ def compound_trust(trust: FloatArray, edges: IntArray, eta: float, up: bool) -> 
         trust[e] = 1.0 - (1.0 - trust[e]) * (1.0 - eta) ** k[e]
     else:
         trust[e] *= (1.0 - eta) ** k[e]
+
+
+def drift_toward(x: FloatArray, target: float, rate: float) -> None:
+    """``x += rate * (target - x)`` in place (trust drifting toward its baseline)."""
+    if _backend == "numba" and x.flags.c_contiguous:
+        _compiled.drift_toward(x, target, rate)
+        return
+    x += rate * (target - x)
 
 
 def gathered_dot(

@@ -59,6 +59,7 @@ class TieLayer:
     _csr_n: int = field(default=-1, repr=False)
     _prox: FloatArray | None = field(default=None, repr=False)
     _prox_ell: float = field(default=-1.0, repr=False)
+    _counts: IntArray | None = field(default=None, repr=False)
 
     @classmethod
     def empty(cls) -> TieLayer:
@@ -82,6 +83,13 @@ class TieLayer:
     @property
     def m(self) -> int:
         return int(self.i.shape[0])
+
+    def tally(self) -> IntArray:
+        """A zeroed count per tie, kept between steps: :func:`kernel.compound_trust` counts
+        meetings in it and zeroes what it touched, so no step allocates and clears one."""
+        if self._counts is None or self._counts.size != self.m:
+            self._counts = np.zeros(self.m, dtype=np.int64)
+        return self._counts
 
     def keys(self, n: int) -> IntArray:
         return self.i * np.int64(n) + self.j

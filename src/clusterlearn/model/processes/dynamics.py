@@ -48,9 +48,9 @@ def evolve(state: State, ctx: StepContext, rng: np.random.Generator) -> dict[str
     """
     dyn = ctx.scenario.dynamics
     n = state.n
-    u_up = rng.random(n)
-    if not dyn.enabled or n == 0:
+    if not dyn.enabled or n == 0:  # switched off, it draws nothing (as a channel)
         return {"upgrades": 0}
+    u_up = rng.random(n)
     c = state.capability()
     prod = state.v[state.stage] * c
     # Logistic: growth slows as a firm nears the size ceiling. Without it size compounds

@@ -47,9 +47,9 @@ def innovate(state: State, ctx: StepContext, rng: np.random.Generator) -> int:
     """Draw this step's innovations, apply them, and register them for diffusion tracking."""
     inn = ctx.scenario.innovation
     n = state.n
-    u = rng.random(n)
-    if not inn.enabled or n == 0:
+    if not inn.enabled or n == 0:  # switched off, it draws nothing (as a channel)
         return 0
+    u = rng.random(n)
     approp = 0.5 * ctx.env.mult("ip_protection", "appropriability")  # equals the IP lever
     p = inn.nu * state.rnd * (1.0 + approp) * (1.0 + inn.chi * diversity(state, inn.window))
     who = np.flatnonzero(u < np.clip(p, 0.0, 1.0))

@@ -8,6 +8,7 @@ all trust drifts toward the social baseline: ``trust += drift x (trust0_eff - tr
 from __future__ import annotations
 
 from clusterlearn.model.context import StepContext
+from clusterlearn.model.kernel import drift_toward
 from clusterlearn.model.state import State
 
 
@@ -15,4 +16,4 @@ def drift(state: State, ctx: StepContext) -> None:
     rate = ctx.scenario.trust.drift
     for lay in (state.social, state.value_chain):
         if lay.m:
-            lay.trust += rate * (ctx.trust0 - lay.trust)
+            drift_toward(lay.trust, ctx.trust0, rate)
