@@ -278,7 +278,7 @@ def test_csr_and_small_kernels() -> None:
         tally = np.zeros(60, dtype=np.int64)  # counted in and left zeroed, call after call
         for _ in range(2):
             (_, (tc, *_)), (_, (td, *_)) = both(
-                lambda tr, ed, u=up: kernel.compound_trust(tr, ed, 0.1, u, tally),
+                lambda tr, ed, u=up, ta=tally: kernel.compound_trust(tr, ed, 0.1, u, ta),
                 rng.random(60),
                 edges,
             )

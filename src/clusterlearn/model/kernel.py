@@ -151,7 +151,7 @@ def set_threads(k: int) -> None:
     if _backend == "numba":
         import numba
 
-        top = min(numba.config.NUMBA_NUM_THREADS, os.cpu_count() or 1)
+        top = min(int(numba.config.NUMBA_NUM_THREADS), os.cpu_count() or 1)  # type: ignore[attr-defined]
         numba.set_num_threads(max(1, min(k, top)))
 
 
