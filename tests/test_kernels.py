@@ -367,6 +367,18 @@ def test_social_capital_and_seci(d: int) -> None:
             sim = Simulation(sc, rng=3)
             sims.append((sim.state.social_capital(), sim))
     assert_same(sims[0][0], sims[1][0])
+    from clusterlearn.model.layers import TieLayer
+
+    n = 400  # a hub of 300 ties: its log(1 + degree) is past the compiled kernel's table
+    hub = TieLayer.from_pairs(np.zeros(300, dtype=np.int64), np.arange(1, 301), rng.random(300))
+    other = TieLayer.from_pairs(rng.integers(0, n, 500), rng.integers(0, n, 500), rng.random(500))
+    views = [(c.indptr, c.src, c.edge, lay.trust) for lay in (hub, other) for c in [lay.csr(n)]]
+    got = []
+    for name in BACKENDS:
+        with use_kernels(name):
+            got.append(kernel.social_capital_raw(views, n))
+    assert_same(got[0], got[1])
+    assert got[0][0] > 0
     T = rng.exponential(2.0, (150, d))
     E = rng.exponential(2.0, (150, d))
     T[0, 0] = np.nan

@@ -18,11 +18,12 @@ _parallel = njit(parallel=True, cache=True, error_model="numpy", nogil=True)
 
 
 BLOCK = 256  # rows per block of the compacting kernels
+LOG1P_TABLE = 256  # log1p of degrees below this from a table
 
 
 @_serial
 def _scratch(m):  # type: ignore[no-untyped-def]
-    """The first half's buffers of the compacting kernels for ``m`` values: the exponent, the
+    """The first half's buffers of the compacting kernels for ``m`` values: the capacity, the
     gap and the factor of each packed positive gap, and where its result goes."""
     return np.empty(m), np.empty(m), np.empty(m), np.empty(m, dtype=np.int64)
 
@@ -30,10 +31,11 @@ def _scratch(m):  # type: ignore[no-untyped-def]
 @_serial
 def _unpack(out, arg, gap, fac, pos, cnt):  # type: ignore[no-untyped-def]
     """The second half of the compacting kernels: for the ``cnt`` packed positive gaps,
-    ``out[pos] = fac * (exp(arg) * gap)`` with ``arg = -gap / alpha``, the exponentials in
-    one tight loop."""
+    ``out[pos] = fac * (exp(-(gap / alpha)) * gap)`` with ``arg`` holding ``alpha``, the
+    divisions and exponentials in one tight loop (only for the positive gaps: dividing every
+    value cost as much as the rest of the packing)."""
     for t in range(cnt):
-        arg[t] = np.exp(arg[t])
+        arg[t] = np.exp(-(gap[t] / arg[t]))
     for t in range(cnt):
         out[pos[t]] = fac[t] * (arg[t] * gap[t])
 
@@ -72,7 +74,7 @@ def pair_absorb(src, src_rows, dst, rows, alpha, scale, tot):  # type: ignore[no
                 x = src[j, c] - dst[i, c]
                 # numpy: s * (exp(-0 / a) * 0) for a gap <= 0; NaN propagates
                 flat[r * d + c] = s * (1.0 * 0.0) if x == x else x
-                arg[cnt] = -(x / a)
+                arg[cnt] = a
                 gap[cnt] = x
                 fac[cnt] = s
                 pos[cnt] = r * d + c
@@ -527,11 +529,8 @@ def social_capital(indptr_a, edge_a, trust_a, indptr_b, edge_b, trust_b):  # typ
     """Raw social capital per firm over two layers' neighbour views (see State)."""
     n = indptr_a.size - 1
     raw = np.empty(n)
-    top = 0
-    for v in range(n):
-        top = max(top, indptr_a[v + 1] - indptr_a[v] + indptr_b[v + 1] - indptr_b[v])
-    log1p = np.empty(top + 1)  # degrees are small integers: log1p once per value
-    for k in range(top + 1):
+    log1p = np.empty(LOG1P_TABLE)  # degrees are small integers: log1p once per value
+    for k in range(LOG1P_TABLE):
         log1p[k] = np.log1p(np.float64(k))
     for v in prange(n):
         ta = 0.0
@@ -543,7 +542,8 @@ def social_capital(indptr_a, edge_a, trust_a, indptr_b, edge_b, trust_b):  # typ
         k = indptr_a[v + 1] - indptr_a[v] + indptr_b[v + 1] - indptr_b[v]
         deg = np.float64(k)
         if deg > 0.0:
-            raw[v] = (ta + tb) / max(deg, 1.0) * log1p[k]
+            lg = log1p[k] if k < LOG1P_TABLE else np.log1p(deg)
+            raw[v] = (ta + tb) / max(deg, 1.0) * lg
         else:
             raw[v] = 0.0
     return raw
@@ -577,7 +577,7 @@ def seci(T, E, alpha, k_ext, s_int):  # type: ignore[no-untyped-def]
                 E[i, c] += g
                 y = E[i, c] - T[i, c]
                 flat[i * d + c] = s * (1.0 * 0.0) if y == y else y
-                arg[cnt] = -(y / a)
+                arg[cnt] = a
                 gap[cnt] = y
                 fac[cnt] = s
                 pos[cnt] = i * d + c
@@ -671,7 +671,7 @@ def exchange(T, E, a, b, alpha, sa, sb, it):  # type: ignore[no-untyped-def]
                     else:
                         x, al, f, w = E[p, c] - E[q, c], aq, e2, half + (k + r) * d + c
                     flat[w] = f * (1.0 * 0.0) if x == x else x
-                    arg[cnt] = -(x / al)
+                    arg[cnt] = al
                     gap[cnt] = x
                     fac[cnt] = f
                     pos[cnt] = w
