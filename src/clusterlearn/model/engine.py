@@ -110,6 +110,9 @@ class Simulation:
             for name, child in zip(names, children(self.seed, len(names)), strict=True)
         }
         self.channels: list[Channel] = [cls() for cls in channels()]
+        self._flow_columns = self.flow_columns()
+        self._enabled_for: Scenario | None = None
+        self._enabled_list: list[tuple[int, Channel, Any]] = []
         memory.for_run(scenario.firms.n, scenario.firms.domains)
         self.state: State = initial_state(scenario, self.streams["init"], len(self.channels))
         self.record_every = record_every
@@ -125,6 +128,18 @@ class Simulation:
     # --- bookkeeping ----------------------------------------------------------------------
     def flow_columns(self) -> list[str]:
         return [c.code for c in self.channels] + list(SECI)
+
+    def _enabled(self, sc: Scenario) -> list[tuple[int, Channel, Any]]:
+        """The channels switched on in scenario ``sc`` (a channel switched off draws nothing
+        and does nothing), with their index and parameters; kept while ``sc`` is the same."""
+        if self._enabled_for is not sc:
+            self._enabled_list = [
+                (k, ch, sc.channel_params(ch.name))
+                for k, ch in enumerate(self.channels)
+                if sc.channel_params(ch.name).enabled
+            ]
+            self._enabled_for = sc
+        return self._enabled_list
 
     def _record(self, counters: dict[str, float], flows: dict[str, float]) -> None:
         st = self.state
@@ -193,11 +208,8 @@ class Simulation:
         cost_in, cost_out = decision.costs(st, ctx)
         saving = np.maximum(cost_out - cost_in, 0.0)
 
-        flows = dict.fromkeys(self.flow_columns(), 0.0)
-        for k, ch in enumerate(self.channels):
-            params = sc.channel_params(ch.name)
-            if not params.enabled:  # a channel switched off draws nothing and does nothing
-                continue
+        flows = dict.fromkeys(self._flow_columns, 0.0)
+        for k, ch, params in self._enabled(sc):
             out = ch.apply(st, params, ctx, self.streams[ch.name])
             if out.is_empty():  # nothing to do this step
                 flows[ch.code] = 0.0

@@ -93,7 +93,7 @@ def update(
     # Decay of unused, low-trust ties.
     removed = 0
     for lay in (state.social, state.value_chain):
-        if lay.m:
+        if lay.m and nets.decay > 0:  # without decay nothing is drawn
             stale = (state.t - lay.last_used > nets.decay_after) & (lay.trust < nets.decay_trust)
             drop = stale & (rng.random(lay.m) < nets.decay)
             if drop.any():
