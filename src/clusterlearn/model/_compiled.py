@@ -22,22 +22,31 @@ LOG1P_TABLE = 256  # log1p of degrees below this from a table
 
 
 @_serial
-def _scratch(m):  # type: ignore[no-untyped-def]
-    """The first half's buffers of the compacting kernels for ``m`` values: the capacity, the
-    gap and the factor of each packed positive gap, and where its result goes."""
-    return np.empty(m), np.empty(m), np.empty(m), np.empty(m, dtype=np.int64)
-
-
-@_serial
-def _unpack(out, arg, gap, fac, pos, cnt):  # type: ignore[no-untyped-def]
-    """The second half of the compacting kernels: for the ``cnt`` packed positive gaps,
-    ``out[pos] = fac * (exp(-(gap / alpha)) * gap)`` with ``arg`` holding ``alpha``, the
-    divisions and exponentials in one tight loop (only for the positive gaps: dividing every
-    value cost as much as the rest of the packing)."""
+def _absorb_marked(flat, base, r0, r1, d, ra, rf, cnt):  # type: ignore[no-untyped-def]
+    """The second pass of the compacting kernels. The first wrote each value of rows
+    ``r0..r1`` (at ``flat[base + r * d + c]``): the gap where it is positive, else its final
+    value (``factor x 0``, or NaN), and counted the ``cnt`` positive gaps. Here those become
+    ``rf * (exp(-(gap / ra)) * gap)``, with the capacity ``ra`` and factor ``rf`` of their row
+    (indexed from ``r0``): their positions are packed without a branch, then the divisions
+    and exponentials run in one tight loop. A branch per value on the sign of the gap was
+    mispredicted half the time; packing in the first pass stored four values per value."""
+    if cnt == 0:
+        return
+    pos = np.empty(cnt + 1, dtype=np.int64)
+    row = np.empty(cnt + 1, dtype=np.int64)
+    q = 0
+    for r in range(r0, r1):
+        for c in range(d):
+            w = base + r * d + c
+            pos[q] = w
+            row[q] = r - r0
+            q += flat[w] > 0.0
+    ex = np.empty(cnt)
     for t in range(cnt):
-        arg[t] = np.exp(-(gap[t] / arg[t]))
+        ex[t] = np.exp(-(flat[pos[t]] / ra[row[t]]))
     for t in range(cnt):
-        out[pos[t]] = fac[t] * (arg[t] * gap[t])
+        w = pos[t]
+        flat[w] = rf[row[t]] * (ex[t] * flat[w])
 
 
 @_parallel
@@ -48,9 +57,8 @@ def pair_absorb(src, src_rows, dst, rows, alpha, scale, tot):  # type: ignore[no
     means every row of ``dst`` in order; ``scale`` of length 1 is one scale for all. ``tot``
     of length ``k`` receives each row's sum (left to right); of length 0, nothing.
 
-    By blocks of rows: the positive gaps (about half, at random) are first packed without a
-    branch, then their exponentials computed in one tight loop. A branch per value on the sign
-    of the gap was mispredicted half the time and kept the exponentials from overlapping.
+    By blocks of rows: the values first, then the positive gaps (about half, at random)
+    packed and absorbed (:func:`_absorb_marked`).
     """
     all_rows = rows.size == 0
     shared = src_rows.size == 0
@@ -62,24 +70,21 @@ def pair_absorb(src, src_rows, dst, rows, alpha, scale, tot):  # type: ignore[no
     for blk in prange((k + BLOCK - 1) // BLOCK):
         r0 = blk * BLOCK
         r1 = min(k, r0 + BLOCK)
-        m = (r1 - r0) * d
-        arg, gap, fac, pos = _scratch(m)
+        ra = np.empty(r1 - r0)
+        rf = np.empty(r1 - r0)
         cnt = 0
         for r in range(r0, r1):
             i = np.int64(r) if all_rows else rows[r]
             j = np.int64(0) if shared else src_rows[r]
-            a = alpha[i]
             s = scale[0] if one_scale else scale[r]
+            ra[r - r0] = alpha[i]
+            rf[r - r0] = s
+            zero = s * (1.0 * 0.0)  # numpy: s * (exp(-0 / a) * 0) for a gap <= 0
             for c in range(d):
                 x = src[j, c] - dst[i, c]
-                # numpy: s * (exp(-0 / a) * 0) for a gap <= 0; NaN propagates
-                flat[r * d + c] = s * (1.0 * 0.0) if x == x else x
-                arg[cnt] = a
-                gap[cnt] = x
-                fac[cnt] = s
-                pos[cnt] = r * d + c
-                cnt += 1 if x > 0.0 else 0
-        _unpack(flat, arg, gap, fac, pos, cnt)
+                flat[r * d + c] = x if (x > 0.0 or x != x) else zero  # NaN propagates
+                cnt += x > 0.0
+        _absorb_marked(flat, 0, r0, r1, d, ra, rf, cnt)
         if tot.size:
             _row_totals(out, tot, r0, r1)
     return out
@@ -553,7 +558,7 @@ def social_capital(indptr_a, edge_a, trust_a, indptr_b, edge_b, trust_b):  # typ
 def seci(T, E, alpha, k_ext, s_int):  # type: ignore[no-untyped-def]
     """Externalisation then internalisation in place; returns both flows per firm and domain.
 
-    Blocks of rows with the positive gaps packed before their exponentials (see pair_absorb).
+    Blocks of rows, the positive gaps absorbed in a second pass (see pair_absorb).
     """
     n, d = T.shape
     ext = np.empty((n, d))
@@ -562,12 +567,9 @@ def seci(T, E, alpha, k_ext, s_int):  # type: ignore[no-untyped-def]
     for blk in prange((n + BLOCK - 1) // BLOCK):
         r0 = blk * BLOCK
         r1 = min(n, r0 + BLOCK)
-        m = (r1 - r0) * d
-        arg, gap, fac, pos = _scratch(m)
         cnt = 0
         for i in range(r0, r1):
-            a = alpha[i]
-            s = s_int[i]
+            zero = s_int[i] * (1.0 * 0.0)
             for c in range(d):
                 x = T[i, c] - E[i, c]
                 if not x > 0.0 and x == x:
@@ -576,13 +578,9 @@ def seci(T, E, alpha, k_ext, s_int):  # type: ignore[no-untyped-def]
                 ext[i, c] = g
                 E[i, c] += g
                 y = E[i, c] - T[i, c]
-                flat[i * d + c] = s * (1.0 * 0.0) if y == y else y
-                arg[cnt] = a
-                gap[cnt] = y
-                fac[cnt] = s
-                pos[cnt] = i * d + c
-                cnt += 1 if y > 0.0 else 0
-        _unpack(flat, arg, gap, fac, pos, cnt)
+                flat[i * d + c] = y if (y > 0.0 or y != y) else zero
+                cnt += y > 0.0
+        _absorb_marked(flat, 0, r0, r1, d, alpha[r0:r1], s_int[r0:r1], cnt)
         for i in range(r0, r1):
             for c in range(d):
                 T[i, c] += internal[i, c]
@@ -637,8 +635,8 @@ def exchange(T, E, a, b, alpha, sa, sb, it):  # type: ignore[no-untyped-def]
     """Both sides of ``k`` pair exchanges: rows ``0..k-1`` of the returned ``dT`` and ``dE``
     are what ``a`` learns from ``b`` (scale ``sa``, explicit ``sa x it``), rows ``k..2k-1``
     what ``b`` learns from ``a``; and each row's total gain (its ``dT`` row summed left to
-    right, plus its ``dE`` row so summed). Blocks of pairs, positive gaps packed before their
-    exponentials (see pair_absorb)."""
+    right, plus its ``dE`` row so summed). Blocks of pairs, the positive gaps absorbed in a
+    second pass (see pair_absorb)."""
     k = a.size
     d = T.shape[1]
     tot = np.empty(2 * k)
@@ -648,35 +646,47 @@ def exchange(T, E, a, b, alpha, sa, sb, it):  # type: ignore[no-untyped-def]
     for blk in prange((k + BLOCK - 1) // BLOCK):
         r0 = blk * BLOCK
         r1 = min(k, r0 + BLOCK)
-        m = 4 * (r1 - r0) * d
-        arg, gap, fac, pos = _scratch(m)
-        cnt = 0
+        ap = np.empty(r1 - r0)  # per pair: both capacities, then the four factors
+        aq = np.empty(r1 - r0)
+        f1 = np.empty(r1 - r0)
+        f2 = np.empty(r1 - r0)
+        f3 = np.empty(r1 - r0)
+        f4 = np.empty(r1 - r0)
+        c1 = c2 = c3 = c4 = 0
         for r in range(r0, r1):
             p = a[r]
             q = b[r]
-            ap = alpha[p]
-            aq = alpha[q]
+            ap[r - r0] = alpha[p]
+            aq[r - r0] = alpha[q]
             s1 = sa[r]
             s2 = sb[r]
             e1 = sa[r] * it
             e2 = sb[r] * it
+            f1[r - r0] = s1
+            f2[r - r0] = s2
+            f3[r - r0] = e1
+            f4[r - r0] = e2
+            z1 = s1 * (1.0 * 0.0)
+            z2 = s2 * (1.0 * 0.0)
+            z3 = e1 * (1.0 * 0.0)
+            z4 = e2 * (1.0 * 0.0)
             for c in range(d):
-                for which in range(4):
-                    if which == 0:
-                        x, al, f, w = T[q, c] - T[p, c], ap, s1, r * d + c
-                    elif which == 1:
-                        x, al, f, w = T[p, c] - T[q, c], aq, s2, (k + r) * d + c
-                    elif which == 2:
-                        x, al, f, w = E[q, c] - E[p, c], ap, e1, half + r * d + c
-                    else:
-                        x, al, f, w = E[p, c] - E[q, c], aq, e2, half + (k + r) * d + c
-                    flat[w] = f * (1.0 * 0.0) if x == x else x
-                    arg[cnt] = al
-                    gap[cnt] = x
-                    fac[cnt] = f
-                    pos[cnt] = w
-                    cnt += 1 if x > 0.0 else 0
-        _unpack(flat, arg, gap, fac, pos, cnt)
+                x = T[q, c] - T[p, c]
+                flat[r * d + c] = x if (x > 0.0 or x != x) else z1
+                c1 += x > 0.0
+                x = T[p, c] - T[q, c]
+                flat[(k + r) * d + c] = x if (x > 0.0 or x != x) else z2
+                c2 += x > 0.0
+                x = E[q, c] - E[p, c]
+                flat[half + r * d + c] = x if (x > 0.0 or x != x) else z3
+                c3 += x > 0.0
+                x = E[p, c] - E[q, c]
+                flat[half + (k + r) * d + c] = x if (x > 0.0 or x != x) else z4
+                c4 += x > 0.0
+        _absorb_marked(flat, 0, r0, r1, d, ap, f1, c1)
+        _absorb_marked(flat, k * d, r0, r1, d, aq, f2, c2)
+        _absorb_marked(flat, half, r0, r1, d, ap, f3, c3)
+        _absorb_marked(flat, half + k * d, r0, r1, d, aq, f4, c4)
         for r in range(r0, r1):
             for row in (r, k + r):
                 st = both[0, row, 0]
