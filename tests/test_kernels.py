@@ -462,9 +462,11 @@ def test_pick_by_trust_equals_a_pick_on_gathered_weights() -> None:
     from clusterlearn.model.layers import TieLayer, sample_by_weight
 
     rng = np.random.default_rng(22)
-    n = 400
-    a, b = rng.integers(0, n, 1500), rng.integers(0, n, 1500)
-    lay = TieLayer.from_pairs(a, b, rng.random(1500) * rng.choice([0.0, 1.0], 1500, p=[0.2, 0.8]))
+    n = 400  # firm 0 a hub of 100 ties: past the compiled kernel's buffer of entry weights
+    a = np.r_[np.zeros(100, dtype=np.int64), rng.integers(0, n, 1500)]
+    b = np.r_[np.arange(1, 101), rng.integers(0, n, 1500)]
+    lay = TieLayer.from_pairs(a, b, rng.random(1600) * rng.choice([0.0, 1.0], 1600, p=[0.2, 0.8]))
+    assert lay.csr(n).degree.max() > 64
     csr = lay.csr(n)
     prox, u = rng.random(csr.nbr.size), rng.random(n)
     got = []

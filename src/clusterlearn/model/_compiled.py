@@ -19,6 +19,7 @@ _parallel = njit(parallel=True, cache=True, error_model="numpy", nogil=True)
 
 BLOCK = 256  # rows per block of the compacting kernels
 LOG1P_TABLE = 256  # log1p of degrees below this from a table
+PICK_BUFFER = 64  # entry weights of a firm kept between the two passes of pick_by_trust
 
 
 @_serial
@@ -787,25 +788,32 @@ def pick_entries(indptr, weight, u, nbr, edge):  # type: ignore[no-untyped-def]
 @_parallel
 def pick_by_trust(indptr, nbr, edge, trust, prox, u):  # type: ignore[no-untyped-def]
     """:func:`pick_entries` with entry weights ``trust[edge] x prox``, computed as they are
-    summed instead of gathered into an array first."""
+    summed instead of gathered into an array first, and kept for the search (up to
+    ``PICK_BUFFER`` entries a firm) instead of gathered again."""
     n = indptr.size - 1
     pos = np.empty(n, dtype=np.int64)
-    for i in prange(n):
-        lo = indptr[i]
-        hi = indptr[i + 1]
-        total = 0.0
-        for e in range(lo, hi):
-            total += trust[edge[e]] * prox[e]
-        if total > 0.0:
-            target = u[i] * total
-            run = 0.0
-            below = 0  # as in sample_by_weight
+    for blk in prange((n + BLOCK - 1) // BLOCK):
+        buf = np.empty(PICK_BUFFER)
+        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+            lo = indptr[i]
+            hi = indptr[i + 1]
+            kept = hi - lo <= PICK_BUFFER
+            total = 0.0
             for e in range(lo, hi):
-                run += trust[edge[e]] * prox[e]
-                below += run <= target
-            pos[i] = min(lo + below, hi - 1)
-        else:
-            pos[i] = -1
+                w = trust[edge[e]] * prox[e]
+                if kept:
+                    buf[e - lo] = w
+                total += w
+            if total > 0.0:
+                target = u[i] * total
+                run = 0.0
+                below = 0  # as in sample_by_weight
+                for e in range(lo, hi):
+                    run += buf[e - lo] if kept else trust[edge[e]] * prox[e]
+                    below += run <= target
+                pos[i] = min(lo + below, hi - 1)
+            else:
+                pos[i] = -1
     return _picked(pos, nbr, edge)
 
 
