@@ -1,4 +1,4 @@
-"""How a large run asks the C allocator to keep its big arrays' memory for reuse.
+"""How a run asks the C allocator to keep its big arrays' memory for reuse.
 
 A step allocates and frees many temporary ``firms x domains`` arrays. glibc's ``malloc`` maps
 blocks above 32 MB afresh from the operating system and unmaps them when freed, so at a million
@@ -6,6 +6,12 @@ firms every such temporary page-faults its way in again: 5.5 ms to allocate and 
 2.2 ms when the memory is reused (measured on the benchmark machine). Raising the allocator's
 mmap threshold and its trim threshold keeps freed blocks in the heap, where the next step finds
 them: a full step at 1,000,000 firms took 5-12% less time (docs/benchmarks.md).
+
+Smaller runs suffer the other way: glibc adapts its thresholds to the blocks it has freed,
+so from one step to the next the 480 kB arrays of a 10,000-firm run were served now from the
+heap, now from fresh mappings, and the heap's top was returned to the system and faulted in
+again. Steps of the reduced model at 10,000 firms flipped between 1.65 and 2.35 ms for whole
+runs at a time; with the thresholds fixed every step took 1.65 ms.
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 1 << 30
 TRIM_THRESHOLD = 1 << 30
 
-#: A run keeps freed memory only when its ``firms x domains`` arrays are at least this large
-#: (smaller arrays stay under glibc's own adaptive threshold of 32 MB).
-LARGE_ARRAY_BYTES = 16 << 20
+#: A run keeps freed memory when its ``firms x domains`` arrays are at least this large:
+#: glibc's initial mmap threshold, below which blocks always come from the heap (a run of
+#: 1,000 firms stepped as fast either way).
+LARGE_ARRAY_BYTES = 128 << 10
 
 _ALLOCATOR_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")
 _done = False
