@@ -17,7 +17,7 @@ _serial = njit(cache=True, error_model="numpy", nogil=True)
 _parallel = njit(parallel=True, cache=True, error_model="numpy", nogil=True)
 
 
-BLOCK = 256  # rows per block of the compacting kernels
+BLOCK = 128  # rows per block of the compacting kernels
 LOG1P_TABLE = 256  # log1p of degrees below this from a table
 PICK_BUFFER = 64  # entry weights of a firm kept between the two passes of pick_by_trust
 
