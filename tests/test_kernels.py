@@ -745,3 +745,55 @@ def test_set_threads_can_raise_the_count_again() -> None:
         assert numba.get_num_threads() == min(numba.config.NUMBA_NUM_THREADS, os.cpu_count() or 1)
     finally:
         numba.set_num_threads(before)
+
+
+def test_talk_absorb_cooperate_and_meet_ties(d: int) -> None:
+    # The fused calls of C1 and C2 equal their parts, under both backends.
+    rng = np.random.default_rng(24)
+    n, k = 300, 700
+    T, E = rng.exponential(2.0, (n, d)), rng.exponential(2.0, (n, d))
+    alpha, opp, inside = rng.uniform(0.3, 3.0, n), rng.random(n), rng.uniform(0.5, 1.0, n)
+    i, j = rng.permutation(n)[: k // 3], rng.integers(0, n, k // 3)
+    trust, e, u = rng.random(900), rng.integers(0, 900, k // 3), rng.random(k // 3)
+    args = (T, alpha, i, j, e, u, opp, inside, trust, 0.1, 0.3, 1.1)
+    (x, _), (y, _) = both(kernel.talk_absorb, *args)
+    for p, q in zip(x, y, strict=True):
+        assert_same(p, q)
+    scale, cheat = kernel.betrayal_scales(u, opp, j, i, inside, trust, e, 0.1, 0.3, 1.1)
+    gain, tot = kernel.pair_absorb_totals(T, T, alpha, scale, rows=i, src_rows=j)
+    for p, q in zip(y, (gain, tot, cheat), strict=True):
+        assert_same(p, q)
+    a, b, active = rng.integers(0, n, k), rng.integers(0, n, k), rng.integers(0, 900, k)
+    u2 = rng.random(2 * k)
+    args2 = (T, E, a, b, active, alpha, u2, opp, inside, trust, 0.08, 0.3, 1.1, 1.3)
+    (x, _), (y, _) = both(kernel.cooperate, *args2)
+    for p, q in zip(x, y, strict=True):
+        assert_same(p, q)
+    sa, cheat_b = kernel.betrayal_scales(u2[k:], opp, b, a, inside, trust, active, 0.08, 0.3, 1.1)
+    sb, cheat_a = kernel.betrayal_scales(u2[:k], opp, a, b, inside, trust, active, 0.08, 0.3, 1.1)
+    want = (*kernel.exchange(T, E, a, b, alpha, sa, sb, 1.3), cheat_a | cheat_b)
+    for p, q in zip(y, want, strict=True):
+        assert_same(p, q)
+    empty = np.zeros(0, dtype=np.int64)
+    for name in BACKENDS:  # no talk, no pair
+        with use_kernels(name):
+            g, t_, c_ = kernel.talk_absorb(T, alpha, empty, empty, empty, np.zeros(0), *args[6:])
+            assert g.shape == (0, d) and t_.size == 0 and c_.size == 0
+            parts = kernel.cooperate(T, E, empty, empty, empty, alpha, np.zeros(0), *args2[7:])
+            assert [p.shape[0] for p in parts] == [0, 0, 0, 0]
+    success, betrayal = rng.integers(0, 900, 400), rng.integers(0, 900, 50)
+    used = np.r_[success, betrayal]
+    got = []
+    for name in BACKENDS:
+        with use_kernels(name):
+            tr, last, tally = trust.copy(), np.zeros(900, dtype=np.int64), np.zeros(900, np.int64)
+            kernel.meet_ties(tr, tally, success, betrayal, used, last, 7, 0.1, 0.3)
+            assert not tally.any()
+            got.append((tr, last))
+    want_tr = trust.copy()
+    with use_kernels("numpy"):
+        kernel.compound_trust(want_tr, success, 0.1, True)
+        kernel.compound_trust(want_tr, betrayal, 0.3, False)
+    for tr, last in got:
+        assert_same(tr, want_tr)
+        assert_same(last, np.where(np.isin(np.arange(900), used), 7, 0))

@@ -1002,3 +1002,38 @@ def drift_toward(x, target, rate):  # type: ignore[no-untyped-def]
     """``x += rate * (target - x)`` in place."""
     for e in prange(x.size):
         x[e] += rate * (target - x[e])
+
+
+@_serial
+def talk_absorb(T, alpha, i, j, e, u, opp, inside, trust, rate, base2, enf):  # type: ignore[no-untyped-def]
+    """C1's talks in one call: whether each partner ``j`` cheats and each learner's scale
+    (:func:`betrayal_scales`), then what each learner ``i`` absorbs from ``T[j]`` and its row
+    total (:func:`pair_absorb`). Needs at least one talk."""
+    scale, cheat = betrayal_scales(u, opp, j, i, inside, trust, e, rate, base2, enf)
+    tot = np.empty(i.size)
+    gain = pair_absorb(T, j, T, i, alpha, scale, tot)
+    return gain, tot, cheat
+
+
+@_serial
+def cooperate(T, E, a, b, active, alpha, u, opp, inside, trust, rate, base2, enf, it):  # type: ignore[no-untyped-def]
+    """C2's exchanges in one call: whether each side cheats (``u[:k]`` the draws of ``a``,
+    ``u[k:]`` those of ``b``) and each side's scale (:func:`betrayal_scales`), then
+    :func:`exchange`; also whether either side cheated. Needs at least one pair."""
+    k = a.size
+    sa, cheat_b = betrayal_scales(u[k:], opp, b, a, inside, trust, active, rate, base2, enf)
+    sb, cheat_a = betrayal_scales(u[:k], opp, a, b, inside, trust, active, rate, base2, enf)
+    dT, dE, tot = exchange(T, E, a, b, alpha, sa, sb, it)
+    return dT, dE, tot, cheat_a | cheat_b
+
+
+@_serial
+def meet_ties(trust, tally, success, betrayal, used, last_used, t, eta_up, eta_down):  # type: ignore[no-untyped-def]
+    """A channel's meetings on a tie layer: successes then betrayals compounded into trust
+    (:func:`compound_trust`), and the step each used tie was last used."""
+    if success.size:
+        compound_trust(trust, success, eta_up, True, tally)
+    if betrayal.size:
+        compound_trust(trust, betrayal, eta_down, False, tally)
+    for q in range(used.size):
+        last_used[used[q]] = t

@@ -34,7 +34,7 @@ from clusterlearn.model import memory
 from clusterlearn.model.channels import Channel, ChannelOutput, channels
 from clusterlearn.model.context import StepContext, children, default_generator, make_context
 from clusterlearn.model.init import initial_state, institution_knowledge
-from clusterlearn.model.kernel import book_gains, compound_trust, scatter_add, threads_for
+from clusterlearn.model.kernel import book_gains, meet_ties, scatter_add, threads_for
 from clusterlearn.model.metrics import Snapshot, average_clustering, collect
 from clusterlearn.model.processes import decision, dynamics, innovation, network, seci, trust
 from clusterlearn.model.state import State
@@ -285,12 +285,17 @@ class Simulation:
             # Every meeting counts: k successes on a tie in one step compound to
             # 1 - (1 - eta_up)^k (1 - trust), b betrayals to (1 - eta_down)^b trust, as k and b
             # sequential meetings would.
-            if out.success_edge is not None:
-                compound_trust(lay.trust, out.success_edge, tr.eta_up, True, lay.tally())
-            if out.betrayal_edge is not None:
-                compound_trust(lay.trust, out.betrayal_edge, tr.eta_down, False, lay.tally())
-            if out.used_edge is not None and out.used_edge.size:
-                lay.last_used[out.used_edge] = st.t
+            meet_ties(
+                lay.trust,
+                lay.tally(),
+                out.success_edge,
+                out.betrayal_edge,
+                out.used_edge,
+                lay.last_used,
+                st.t,
+                tr.eta_up,
+                tr.eta_down,
+            )
         st.pending_ties.extend(t for t in out.new_ties if t.a.size)
         if out.births is not None:
             st.pending_births.append(out.births)

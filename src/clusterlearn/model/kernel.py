@@ -648,6 +648,92 @@ def betrayal_scales(
     return rate * inside[dst] * trust[tie] * ~cheat, cheat
 
 
+def talk_absorb(
+    T: FloatArray,
+    alpha: FloatArray,
+    i: IntArray,
+    j: IntArray,
+    e: IntArray,
+    u: FloatArray,
+    opp: FloatArray,
+    inside: FloatArray,
+    trust: FloatArray,
+    rate: float,
+    base: float,
+    enforcement: float,
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+    """Talks where ``i`` learns from ``j`` on tie ``e``: whether ``j`` cheats (draws ``u``)
+    and the scale ``rate x inside[i] x trust[e]`` (:func:`betrayal_scales`), then what ``i``
+    absorbs from ``T[j]`` and each row's total (:func:`pair_absorb_totals`). Returns the
+    gains, their row totals and whether each partner cheated."""
+    if _backend == "numba" and i.size and T.shape[1] and T.flags.c_contiguous:
+        gain, tot, cheat = _compiled.talk_absorb(
+            T, alpha, i, j, e, u, opp, inside, trust, rate, base * 2.0, enforcement
+        )
+        return gain, tot, cheat
+    scale, cheat = betrayal_scales(u, opp, j, i, inside, trust, e, rate, base, enforcement)
+    gain, tot = pair_absorb_totals(T, T, alpha, scale, rows=i, src_rows=j)
+    return gain, tot, cheat
+
+
+def cooperate(
+    T: FloatArray,
+    E: FloatArray,
+    a: IntArray,
+    b: IntArray,
+    active: IntArray,
+    alpha: FloatArray,
+    u: FloatArray,
+    opp: FloatArray,
+    inside: FloatArray,
+    trust: FloatArray,
+    rate: float,
+    base: float,
+    enforcement: float,
+    it: float,
+) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.bool_]]:
+    """Pair exchanges on ties ``active`` between ``a`` and ``b``: ``a`` learns from ``b``
+    unless ``b`` cheats and the other way round (draws ``u``: ``a``'s first, then ``b``'s),
+    with scale ``rate x inside x trust`` (:func:`betrayal_scales`); then :func:`exchange`.
+    Returns its ``dT``, ``dE`` and row totals, and whether either side of each pair cheated."""
+    k = a.size
+    if _backend == "numba" and k and T.shape[1] and T.flags.c_contiguous and E.flags.c_contiguous:
+        dT, dE, tot, cheat = _compiled.cooperate(
+            T, E, a, b, active, alpha, u, opp, inside, trust, rate, base * 2.0, enforcement, it
+        )
+        return dT, dE, tot, cheat
+    sa, cheat_b = betrayal_scales(u[k:], opp, b, a, inside, trust, active, rate, base, enforcement)
+    sb, cheat_a = betrayal_scales(u[:k], opp, a, b, inside, trust, active, rate, base, enforcement)
+    dT, dE, tot = exchange(T, E, a, b, alpha, sa, sb, it)
+    return dT, dE, tot, cheat_a | cheat_b
+
+
+def meet_ties(
+    trust: FloatArray,
+    tally: IntArray,
+    success: IntArray | None,
+    betrayal: IntArray | None,
+    used: IntArray | None,
+    last_used: IntArray,
+    t: int,
+    eta_up: float,
+    eta_down: float,
+) -> None:
+    """A channel's meetings on one tie layer: trust compounded over the successes, then over
+    the betrayals (:func:`compound_trust`, counting in ``tally``), and ``last_used[used] = t``."""
+    none = _EMPTY
+    success = none if success is None else np.asarray(success, dtype=np.int64)
+    betrayal = none if betrayal is None else np.asarray(betrayal, dtype=np.int64)
+    used = none if used is None else np.asarray(used, dtype=np.int64)
+    if _backend == "numba":
+        _compiled.meet_ties(trust, tally, success, betrayal, used, last_used, t, eta_up, eta_down)
+        return
+    compound_trust(trust, success, eta_up, True, tally)
+    compound_trust(trust, betrayal, eta_down, False, tally)
+    if used.size:
+        last_used[used] = t
+
+
 def meet_and_barter(
     u: FloatArray,
     meet: float,

@@ -16,7 +16,7 @@ from pydantic import Field
 from clusterlearn.model.channels import register
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import betrayal_scales, exchange, meet_and_barter
+from clusterlearn.model.kernel import cooperate, meet_and_barter
 from clusterlearn.model.state import State
 
 
@@ -46,41 +46,26 @@ class Cooperation(Channel):
         active, a, b = meet_and_barter(
             rng.random(lay.m), params.meet, lay.trust, lay.i, lay.j, state.T, params.margin
         )
-        k = a.size
         sc = ctx.scenario
-        enf = ctx.env.mult("contract_enforcement", "betrayal")
-        u = rng.random(2 * k)  # the draws of a's side, then b's
-        # a learns from b unless b cheats, and the other way round.
-        sa, cheat_b = betrayal_scales(
-            u[k:],
-            state.opp,
-            b,
-            a,
-            state.inside,
-            lay.trust,
-            active,
-            params.rate,
-            sc.trust.betrayal,
-            enf,
-        )
-        sb, cheat_a = betrayal_scales(
-            u[:k],
-            state.opp,
+        out.rows = np.concatenate([a, b])
+        out.meetings = np.bincount(out.rows, minlength=state.n)
+        # a learns from b unless b cheats, and the other way round (draws: a's, then b's)
+        out.dT, out.dE, out.row_gain, cheat = cooperate(
+            state.T,
+            state.E,
             a,
             b,
+            active,
+            ctx.alpha,
+            rng.random(2 * a.size),
+            state.opp,
             state.inside,
             lay.trust,
-            active,
             params.rate,
             sc.trust.betrayal,
-            enf,
+            ctx.env.mult("contract_enforcement", "betrayal"),
+            ctx.env.mult("it_infrastructure", "explicit"),
         )
-        idx = np.concatenate([a, b])
-        out.rows = idx
-        out.meetings = np.bincount(idx, minlength=state.n)
-        it = ctx.env.mult("it_infrastructure", "explicit")
-        out.dT, out.dE, out.row_gain = exchange(state.T, state.E, a, b, ctx.alpha, sa, sb, it)
-        cheat = cheat_a | cheat_b
         out.trust_layer = "value_chain"
         out.success_edge = active[~cheat]
         out.betrayal_edge = active[cheat]

@@ -19,12 +19,7 @@ from pydantic import Field
 from clusterlearn.model.channels import register
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import (
-    betrayal_scales,
-    keep_below,
-    pair_absorb_totals,
-    pick_by_trust,
-)
+from clusterlearn.model.kernel import keep_below, pick_by_trust, talk_absorb
 from clusterlearn.model.state import State
 
 
@@ -53,19 +48,20 @@ class Informal(Channel):
         prox = lay.proximity(state.n, state.x, state.y, sc.geography.ell)
         i, j, e = pick_by_trust(csr, lay.trust, prox, rng.random(state.n))
         i, j, e = keep_below(rng.random(i.size), lay.trust, e, i, j)  # the talk happens
-        scale, cheat = betrayal_scales(
-            rng.random(i.size),
-            state.opp,
-            j,
+        gain, total, cheat = talk_absorb(
+            state.T,
+            ctx.alpha,
             i,
+            j,
+            e,
+            rng.random(i.size),  # whether each partner cheats
+            state.opp,
             state.inside,
             lay.trust,
-            e,
             params.rate * ctx.env.mult("culture", "informal"),
             sc.trust.betrayal,
             ctx.env.mult("contract_enforcement", "betrayal"),
         )
-        gain, total = pair_absorb_totals(state.T, state.T, ctx.alpha, scale, rows=i, src_rows=j)
         out.rows, out.dT, out.rows_unique, out.row_gain = i, gain, True, total
         out.meetings = np.bincount(i, minlength=state.n)
         out.trust_layer = "social"
