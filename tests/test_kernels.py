@@ -433,7 +433,11 @@ def test_exchange(d: int) -> None:
     a, b = rng.integers(0, n, k), rng.integers(0, n, k)
     alpha = rng.uniform(0.3, 3.0, n)
     sa, sb = rng.random(k) * (rng.random(k) < 0.8), rng.random(k)
-    (x, _), (y, _) = both(kernel.exchange, T, E, a, b, alpha, sa, sb, 1.3)
+    T[5, 0], E[7, 1] = np.nan, np.nan  # NaN reaches both sides of a pair
+    a[:2], b[:2] = 5, 7
+    sa[3], sb[4], sa[6] = np.inf, -0.5, np.nan  # factors whose "x 0" is not +0
+    with np.errstate(invalid="ignore"):  # inf x 0
+        (x, _), (y, _) = both(kernel.exchange, T, E, a, b, alpha, sa, sb, 1.3)
     for u, v in zip(x, y, strict=True):
         assert_same(u, v)
     dT, dE, tot = y

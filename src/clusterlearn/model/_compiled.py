@@ -636,58 +636,76 @@ def exchange(T, E, a, b, alpha, sa, sb, it):  # type: ignore[no-untyped-def]
     """Both sides of ``k`` pair exchanges: rows ``0..k-1`` of the returned ``dT`` and ``dE``
     are what ``a`` learns from ``b`` (scale ``sa``, explicit ``sa x it``), rows ``k..2k-1``
     what ``b`` learns from ``a``; and each row's total gain (its ``dT`` row summed left to
-    right, plus its ``dE`` row so summed). Blocks of pairs, the positive gaps absorbed in a
-    second pass (see pair_absorb)."""
+    right, plus its ``dE`` row so summed).
+
+    In a domain where the sides differ, exactly one of them is behind: ``T_a - T_b`` is
+    exactly ``-(T_b - T_a)``. So by blocks of pairs, each domain's one positive gap is packed
+    (where it goes, the gap, which capacity and factor) without a branch, onto rows that start
+    at ``factor x 0`` (zero for the usual finite non-negative factors, written out otherwise);
+    then the divisions and exponentials run in one tight loop."""
     k = a.size
     d = T.shape[1]
     tot = np.empty(2 * k)
-    both = np.empty((2, 2 * k, d))  # dT and dE, one flat array for the packed positions
+    both = np.empty((2, 2 * k, d))  # dT and dE
     flat = both.reshape(-1)
     half = 2 * k * d  # where dE starts in flat
     for blk in prange((k + BLOCK - 1) // BLOCK):
         r0 = blk * BLOCK
         r1 = min(k, r0 + BLOCK)
-        ap = np.empty(r1 - r0)  # per pair: both capacities, then the four factors
-        aq = np.empty(r1 - r0)
-        f1 = np.empty(r1 - r0)
-        f2 = np.empty(r1 - r0)
-        f3 = np.empty(r1 - r0)
-        f4 = np.empty(r1 - r0)
-        c1 = c2 = c3 = c4 = 0
+        nb = r1 - r0
+        for side in range(4):  # the block's four row ranges start at zero
+            lo = (side // 2) * half + ((side % 2) * k + r0) * d
+            flat[lo : lo + nb * d] = 0.0
+        cap = np.empty(4 * nb)  # per pair: capacity and factor of a's T, b's T, a's E, b's E
+        fac = np.empty(4 * nb)
+        pos = np.empty(2 * nb * d, dtype=np.int64)
+        gap = np.empty(2 * nb * d)
+        rid = np.empty(2 * nb * d, dtype=np.int64)
+        cnt = 0
         for r in range(r0, r1):
             p = a[r]
             q = b[r]
-            ap[r - r0] = alpha[p]
-            aq[r - r0] = alpha[q]
-            s1 = sa[r]
-            s2 = sb[r]
-            e1 = sa[r] * it
-            e2 = sb[r] * it
-            f1[r - r0] = s1
-            f2[r - r0] = s2
-            f3[r - r0] = e1
-            f4[r - r0] = e2
-            z1 = s1 * (1.0 * 0.0)
-            z2 = s2 * (1.0 * 0.0)
-            z3 = e1 * (1.0 * 0.0)
-            z4 = e2 * (1.0 * 0.0)
+            t = 4 * (r - r0)
+            ap = alpha[p]
+            aq = alpha[q]
+            cap[t] = ap
+            cap[t + 1] = aq
+            cap[t + 2] = ap
+            cap[t + 3] = aq
+            fac[t] = sa[r]
+            fac[t + 1] = sb[r]
+            fac[t + 2] = sa[r] * it
+            fac[t + 3] = sb[r] * it
+            wa = r * d  # a's row of dT, then b's, in flat
+            wb = (k + r) * d
+            for f in range(4):
+                if not (fac[t + f] >= 0.0 and fac[t + f] < np.inf):  # numpy: factor x 0
+                    w0 = (f // 2) * half + (wa if f % 2 == 0 else wb)
+                    for c in range(d):
+                        flat[w0 + c] = fac[t + f] * (1.0 * 0.0)
             for c in range(d):
-                x = T[q, c] - T[p, c]
-                flat[r * d + c] = x if (x > 0.0 or x != x) else z1
-                c1 += x > 0.0
-                x = T[p, c] - T[q, c]
-                flat[(k + r) * d + c] = x if (x > 0.0 or x != x) else z2
-                c2 += x > 0.0
-                x = E[q, c] - E[p, c]
-                flat[half + r * d + c] = x if (x > 0.0 or x != x) else z3
-                c3 += x > 0.0
-                x = E[p, c] - E[q, c]
-                flat[half + (k + r) * d + c] = x if (x > 0.0 or x != x) else z4
-                c4 += x > 0.0
-        _absorb_marked(flat, 0, r0, r1, d, ap, f1, c1)
-        _absorb_marked(flat, k * d, r0, r1, d, aq, f2, c2)
-        _absorb_marked(flat, half, r0, r1, d, ap, f3, c3)
-        _absorb_marked(flat, half + k * d, r0, r1, d, aq, f4, c4)
+                for kind in range(2):
+                    if kind == 0:
+                        x = T[q, c] - T[p, c]  # what a is behind b by; b is behind a by -x
+                        off = 0
+                    else:
+                        x = E[q, c] - E[p, c]
+                        off = half
+                    if x != x:  # NaN propagates to both sides, as numpy computes each
+                        flat[off + wa + c] = x
+                        flat[off + wb + c] = (
+                            (T[p, c] - T[q, c]) if kind == 0 else (E[p, c] - E[q, c])
+                        )
+                    ahead = x > 0.0
+                    pos[cnt] = off + (wa if ahead else wb) + c
+                    gap[cnt] = x if ahead else -x
+                    rid[cnt] = t + 2 * kind + (0 if ahead else 1)
+                    cnt += (x > 0.0) | (x < 0.0)
+        ex = np.empty(cnt)
+        for u in range(cnt):
+            ex[u] = np.exp(-(gap[u] / cap[rid[u]]))
+        for u in range(cnt):
+            flat[pos[u]] = fac[rid[u]] * (ex[u] * gap[u])
         for r in range(r0, r1):
             for row in (r, k + r):
                 st = both[0, row, 0]
