@@ -801,3 +801,51 @@ def test_talk_absorb_cooperate_and_meet_ties(d: int) -> None:
     for tr, last in got:
         assert_same(tr, want_tr)
         assert_same(last, np.where(np.isin(np.arange(900), used), 7, 0))
+
+
+@pytest.mark.parametrize("unique", [True, False])
+def test_apply_rows_equals_scatter_and_book(d: int, unique: bool) -> None:
+    rng = np.random.default_rng(25)
+    n, k = 200, 150
+    rows = rng.permutation(n)[:k] if unique else rng.integers(0, n, k)
+    dT, dE = rng.exponential(1.0, (k, d)), rng.exponential(1.0, (k, d))
+    row_gain = kernel.row_sums(dT) + kernel.row_sums(dE)
+    for with_E, saving in ((True, rng.random(n)), (False, None)):
+        states = []
+        for name in (*BACKENDS, "parts"):
+            T, E = np.full((n, d), 0.5), np.full((n, d), 0.25)
+            meet, gain = np.zeros(n, dtype=np.int64), np.zeros((3, n))
+            last, motive = np.full((3, n), -1, dtype=np.int64), np.zeros(n)
+            de = dE if with_E else None
+            tot = row_gain if with_E else kernel.row_sums(dT)
+            if name == "parts":
+                with use_kernels("numpy"):
+                    kernel.scatter_add(T, rows, dT, unique=unique)
+                    if with_E:
+                        kernel.scatter_add(E, rows, dE, unique=unique)
+                    meet += np.bincount(rows, minlength=n)
+                    got = kernel.gained(n, rows, dT, de, distinct=unique)
+                    kernel.book_gains(gain, last, motive, got, 1, 9, saving)
+            else:
+                with use_kernels(name):
+                    kernel.apply_rows(
+                        T,
+                        E,
+                        rows,
+                        dT,
+                        de,
+                        unique,
+                        tot,
+                        True,
+                        meet,
+                        gain,
+                        last,
+                        motive,
+                        1,
+                        9,
+                        saving,
+                    )
+            states.append((T, E, meet, gain, last, motive))
+        for other in states[1:]:
+            for x, y in zip(states[0], other, strict=True):
+                assert_same(x, y)

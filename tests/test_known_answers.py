@@ -48,7 +48,7 @@ def test_informal_two_firms() -> None:
         out, dT, dE = run("informal", sim, st, ctx, seed=seed)
         np.testing.assert_allclose(dT[1], [0.0, 0.0])  # nothing to learn from a firm behind
         assert dE.sum() == 0.0
-        if out.meetings[0]:
+        if out.meetings_of(2)[0]:
             talks += 1
             # rate 0.10 x inside 1 x culture 1 x trust 0.5 x gap (linear)
             np.testing.assert_allclose(dT[0], [0.05, 0.10])
@@ -63,7 +63,7 @@ def _seed_where(meetings: list[int], T: list[list[float]]) -> int:
     for seed in range(100):
         sim, st, ctx = toy(T, social=[(0, 1, 0.5)])
         out, _, _ = run("informal", sim, st, ctx, seed=seed)
-        if list(out.meetings) == meetings:
+        if list(out.meetings_of(2)) == meetings:
             return seed
     raise AssertionError("no such seed")
 
@@ -83,7 +83,7 @@ def test_informal_trust_rises_per_useful_meeting(T: list[list[float]], trust: fl
     sim, st, ctx = toy(T, social=[(0, 1, 0.5)])
     sim.current = ctx.scenario
     out, _, _ = run("informal", sim, st, ctx, seed=seed)
-    sim._apply(out, REGISTRY["informal"]())
+    sim._apply(out, REGISTRY["informal"](), 0, None)
     assert st.social.trust[0] == pytest.approx(trust)
 
 

@@ -1055,3 +1055,50 @@ def meet_ties(trust, tally, success, betrayal, used, last_used, t, eta_up, eta_d
         compound_trust(trust, betrayal, eta_down, False, tally)
     for q in range(used.size):
         last_used[used[q]] = t
+
+
+@_parallel
+def apply_rows(
+    T, E, rows, dT, dE, unique, row_gain, count, meetings, gain, last_inflow, motive, k, t, saving
+):  # type: ignore[no-untyped-def]
+    """A channel's gains by rows, applied and booked in one call: ``T[rows] += dT`` and
+    ``E[rows] += dE`` (``dE`` with no rows: none), in parallel for distinct rows and in row
+    order otherwise; one meeting per row when ``count``; then :func:`book_gains` of each
+    firm's gain, the rows' totals ``row_gain`` added in row order."""
+    n = T.shape[0]
+    d = T.shape[1]
+    with_E = dE.shape[0] > 0
+    if unique:
+        for r in prange(rows.size):
+            i = rows[r]
+            for c in range(d):
+                T[i, c] += dT[r, c]
+            if with_E:
+                for c in range(d):
+                    E[i, c] += dE[r, c]
+    else:
+        for r in range(rows.size):
+            i = rows[r]
+            for c in range(d):
+                T[i, c] += dT[r, c]
+        if with_E:
+            for r in range(rows.size):
+                i = rows[r]
+                for c in range(d):
+                    E[i, c] += dE[r, c]
+    got = np.zeros(n)
+    for r in range(rows.size):
+        got[rows[r]] += row_gain[r]
+    if count:
+        for r in range(rows.size):
+            meetings[rows[r]] += 1
+    with_motive = saving.size > 0
+    row = gain[k]
+    last = last_inflow[k]
+    for i in prange(n):
+        g = got[i]
+        row[i] += g
+        if g > 1e-12:
+            last[i] = t
+        if with_motive:
+            motive[i] += saving[i] * g

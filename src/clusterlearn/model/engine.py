@@ -34,7 +34,13 @@ from clusterlearn.model import memory
 from clusterlearn.model.channels import Channel, ChannelOutput, channels
 from clusterlearn.model.context import StepContext, children, default_generator, make_context
 from clusterlearn.model.init import initial_state, institution_knowledge
-from clusterlearn.model.kernel import book_gains, meet_ties, scatter_add, threads_for
+from clusterlearn.model.kernel import (
+    apply_rows,
+    book_gains,
+    meet_ties,
+    scatter_add,
+    threads_for,
+)
 from clusterlearn.model.metrics import Snapshot, average_clustering, collect
 from clusterlearn.model.processes import decision, dynamics, innovation, network, seci, trust
 from clusterlearn.model.state import State
@@ -214,10 +220,7 @@ class Simulation:
             if out.is_empty():  # nothing to do this step
                 flows[ch.code] = 0.0
                 continue
-            got = self._apply(out, ch)
-            book_gains(
-                st.gain, st.last_inflow, st.motive_tc, got, k, t, saving if ch.in_cluster else None
-            )
+            self._apply(out, ch, k, saving if ch.in_cluster else None)
             tacit, explicit = out.tacit_flow, out.explicit_flow
             flows[ch.code] = tacit + explicit
             flows["socialisation"] += tacit
@@ -257,11 +260,20 @@ class Simulation:
         counters["diffusion_time"] = float(np.mean(times)) if times else float("nan")
         self._record(counters, flows)
 
-    def _apply(self, out: ChannelOutput, ch: Channel) -> np.ndarray:
-        """Apply a channel's output to the state; returns each firm's knowledge gained."""
+    def _apply(self, out: ChannelOutput, ch: Channel, k: int, saving: np.ndarray | None) -> None:
+        """Apply the output of channel ``k`` to the state and book what each firm gained
+        (``saving``: the transaction-cost saving of an in-cluster channel)."""
         st = self.state
+        booked = out.rows is not None and out.row_gain is not None and out.dT is not None
+        if booked:  # gains by rows with their totals: applied and booked in one pass
+            assert out.rows is not None and out.row_gain is not None and out.dT is not None
+            apply_rows(
+                st.T, st.E, out.rows, out.dT, out.dE, out.rows_unique, out.row_gain,
+                out.row_meetings, st.meetings, st.gain, st.last_inflow, st.motive_tc, k, st.t,
+                saving,
+            )  # fmt: skip
         for target, part in ((st.T, out.dT), (st.E, out.dE)):
-            if part is None or part.size == 0:
+            if booked or part is None or part.size == 0:
                 continue
             if out.rows is None:
                 target += part
@@ -303,9 +315,12 @@ class Simulation:
             st.spend += out.spend
         if out.meetings is not None:
             st.meetings += out.meetings
+        if out.row_meetings and not booked and out.rows is not None:
+            st.meetings += np.bincount(out.rows, minlength=st.n)
         if out.pool is not None:
             st.pool = out.pool
-        return out.gained(st.n)
+        if not booked:
+            book_gains(st.gain, st.last_inflow, st.motive_tc, out.gained(st.n), k, st.t, saving)
 
     # --- running --------------------------------------------------------------------------
     def run(self, steps: int, callback: Callable[[Simulation], None] | None = None) -> None:

@@ -370,6 +370,42 @@ def gained(
     return np.bincount(rows, weights=per_row, minlength=n).astype(np.float64, copy=False)
 
 
+def apply_rows(
+    T: FloatArray,
+    E: FloatArray,
+    rows: IntArray,
+    dT: FloatArray,
+    dE: FloatArray | None,
+    unique: bool,
+    row_gain: FloatArray,
+    count: bool,
+    meetings: IntArray,
+    gain: FloatArray,
+    last_inflow: IntArray,
+    motive: FloatArray,
+    k: int,
+    t: int,
+    saving: FloatArray | None,
+) -> None:
+    """A channel's gains given by rows, applied and booked at once: ``T[rows] += dT``,
+    ``E[rows] += dE`` (:func:`scatter_add`), one meeting per row when ``count``, and
+    :func:`book_gains` of each firm's gain (the rows' totals ``row_gain`` added up)."""
+    arrays = (T, E, dT, gain, last_inflow) + (() if dE is None else (dE,))
+    if _backend == "numba" and T.shape[1] and all(a.flags.c_contiguous for a in arrays):
+        _compiled.apply_rows(
+            T, E, rows, dT, _EMPTY_ROWS if dE is None else dE, unique, row_gain, count,
+            meetings, gain, last_inflow, motive, k, t, _EMPTY_FLOAT if saving is None else saving,
+        )  # fmt: skip
+        return
+    scatter_add(T, rows, dT, unique=unique)
+    if dE is not None:
+        scatter_add(E, rows, dE, unique=unique)
+    if count:
+        meetings += np.bincount(rows, minlength=T.shape[0])
+    got = np.bincount(rows, weights=row_gain, minlength=T.shape[0]).astype(np.float64, copy=False)
+    book_gains(gain, last_inflow, motive, got, k, t, saving)
+
+
 def book_gains(
     gain: FloatArray,
     last_inflow: IntArray,

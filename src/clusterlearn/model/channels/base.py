@@ -53,7 +53,8 @@ class ChannelOutput:
     ``used_edge`` ties used this step.
     ``new_ties`` creates ties; ``births`` are new firms. ``row_gain``, when the channel has
     it, is each row's total gain (its ``dT`` row summed left to right, plus its ``dE`` row so
-    summed), which the engine would otherwise sum again.
+    summed), which the engine would otherwise sum again. ``row_meetings``: each row is one
+    interaction of its firm (instead of a dense ``meetings``).
     """
 
     dT: FloatArray | None = None
@@ -74,6 +75,7 @@ class ChannelOutput:
     pool: FloatArray | None = None
     meetings: IntArray | None = None  # per firm: interactions held (C1 talks, C2 exchanges)
     row_gain: FloatArray | None = None
+    row_meetings: bool = False  # each row of ``rows`` is one interaction of its firm
 
     def is_empty(self) -> bool:
         """True when the output changes nothing (every field at its default)."""
@@ -110,6 +112,12 @@ class ChannelOutput:
                     scatter_add(full, self.rows, part)
             out.append(full)
         return out[0], out[1]
+
+    def meetings_of(self, n: int) -> IntArray:
+        """Interactions held per firm (dense), whichever way the channel gave them."""
+        if self.row_meetings and self.rows is not None:
+            return np.bincount(self.rows, minlength=n)
+        return np.zeros(n, dtype=np.int64) if self.meetings is None else self.meetings
 
     def gained(self, n: int) -> FloatArray:
         """Knowledge gained per firm (tacit plus explicit)."""

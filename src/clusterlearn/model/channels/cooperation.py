@@ -48,7 +48,7 @@ class Cooperation(Channel):
         )
         sc = ctx.scenario
         out.rows = np.concatenate([a, b])
-        out.meetings = np.bincount(out.rows, minlength=state.n)
+        out.row_meetings = True  # an exchange is a meeting of each side
         # a learns from b unless b cheats, and the other way round (draws: a's, then b's)
         out.dT, out.dE, out.row_gain, cheat = cooperate(
             state.T,

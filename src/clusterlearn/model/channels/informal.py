@@ -63,7 +63,7 @@ class Informal(Channel):
             ctx.env.mult("contract_enforcement", "betrayal"),
         )
         out.rows, out.dT, out.rows_unique, out.row_gain = i, gain, True, total
-        out.meetings = np.bincount(i, minlength=state.n)
+        out.row_meetings = True  # each talk is a meeting of its learner
         out.trust_layer = "social"
         out.success_edge = e[total > 0]
         out.betrayal_edge = e[cheat]
