@@ -945,18 +945,23 @@ def grow_sizes(size, prod, mean, rate, ceiling):  # type: ignore[no-untyped-def]
         size[i] = s if (s > 0.1 or s != s) else 0.1
 
 
-@_serial
+@_parallel
 def keep_below(u, level, idx, i, j):  # type: ignore[no-untyped-def]
-    """The rows ``r`` with ``u[r] < level[idx[r]]``: their ``i``, ``j`` and ``idx``."""
+    """The rows ``r`` with ``u[r] < level[idx[r]]``: their ``i``, ``j`` and ``idx``. The tests
+    in parallel, then compacted without a branch (the test is true at random)."""
+    m = u.size
+    ok = np.empty(m, dtype=np.bool_)
+    for r in prange(m):
+        ok[r] = u[r] < level[idx[r]]
+    keep = np.empty(m + 1, dtype=np.int64)
     k = 0
-    keep = np.empty(u.size + 1, dtype=np.int64)
-    for r in range(u.size):  # without a branch: the test is true at random
+    for r in range(m):
         keep[k] = r
-        k += u[r] < level[idx[r]]
+        k += ok[r]
     oi = np.empty(k, dtype=np.int64)
     oj = np.empty(k, dtype=np.int64)
     oe = np.empty(k, dtype=np.int64)
-    for q in range(k):
+    for q in prange(k):
         r = keep[q]
         oi[q] = i[r]
         oj[q] = j[r]

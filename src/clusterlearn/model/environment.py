@@ -8,7 +8,7 @@ multipliers through :class:`Environment` so the table and the code cannot drift 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 # lever -> list of (effect name, direction, strength, where it acts)
@@ -68,13 +68,20 @@ class Environment:
     """Lever values of one step and the multipliers derived from them."""
 
     levers: dict[str, float]
+    # Multipliers already looked up (a step asks for the same few several times).
+    _known: dict[tuple[str, str], float] = field(default_factory=dict, compare=False, repr=False)
 
     def mult(self, lever: str, effect: str) -> float:
         """The multiplier lever ``lever`` puts on ``effect`` (see :data:`LEVER_EFFECTS`)."""
+        known = self._known.get((lever, effect))
+        if known is not None:
+            return known
         for name, direction, k, _ in LEVER_EFFECTS[lever]:
             if name == effect:
                 x = self.levers[lever]
-                return max(0.0, up(x, k) if direction == "up" else down(x, k))
+                value = max(0.0, up(x, k) if direction == "up" else down(x, k))
+                self._known[(lever, effect)] = value
+                return value
         raise KeyError(f"lever {lever!r} has no effect {effect!r}")
 
     def trust0_shift(self) -> float:
