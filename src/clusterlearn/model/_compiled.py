@@ -1107,3 +1107,17 @@ def apply_rows(
             last[i] = t
         if with_motive:
             motive[i] += saving[i] * g
+
+
+@_serial
+def quintile_sums(c, floors, x):  # type: ignore[no-untyped-def]
+    """Per group ``q`` (how many of the four ``floors`` each ``c`` reaches), the sum of ``x``
+    in firm order and the count."""
+    total = np.zeros(5)
+    count = np.zeros(5, dtype=np.int64)
+    for i in range(c.size):
+        v = c[i]
+        q = (v >= floors[0]) + (v >= floors[1]) + (v >= floors[2]) + (v >= floors[3])
+        total[q] += x[i]
+        count[q] += 1
+    return total, count

@@ -406,6 +406,19 @@ def apply_rows(
     book_gains(gain, last_inflow, motive, got, k, t, saving)
 
 
+def quintile_sums(
+    c: FloatArray, floors: FloatArray, x: FloatArray
+) -> tuple[FloatArray, NDArray[np.int64]]:
+    """Per group ``q`` = how many of the four ascending ``floors`` each ``c`` reaches (the
+    position quintile), the sum of ``x`` (added in firm order) and the count of firms."""
+    if _backend == "numba":
+        total, count = _compiled.quintile_sums(c, floors, x)
+        return total, count
+    q = sum((c >= f).astype(np.int64) for f in floors)
+    total = np.bincount(q, weights=x, minlength=5).astype(np.float64, copy=False)
+    return total, np.bincount(q, minlength=5).astype(np.int64, copy=False)
+
+
 def book_gains(
     gain: FloatArray,
     last_inflow: IntArray,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from clusterlearn.model.kernel import compiled, kernels
+from clusterlearn.model.kernel import compiled, kernels, quintile_sums
 from clusterlearn.model.state import State
 
 FloatArray = NDArray[np.float64]
@@ -42,6 +42,28 @@ class Snapshot:
         assert isinstance(out, np.ndarray)
         return out
 
+    def value_weights(self) -> FloatArray:
+        """``size x v[stage]`` per firm: the weights of the industrial level and of output."""
+        if "vs" not in self._cache:
+            self._cache["vs"] = self.state.size * self.state.v[self.state.stage]
+        out = self._cache["vs"]
+        assert isinstance(out, np.ndarray)
+        return out
+
+    def gatekeepers(self) -> float:
+        """:func:`gatekeepers` counted once per network structure (the social, value-chain and
+        exterior ties and the population it depends on)."""
+        st = self.state
+        key = (st.social.i, st.social.j, st.value_chain.i, st.value_chain.j, st.exterior.firm)
+        hit = st.structure_memo.get("gatekeepers")
+        if hit is not None and len(hit[0]) == len(key) + 1 and hit[0][-1] == st.n:
+            if all(a is b for a, b in zip(hit[0][:-1], key, strict=True)):
+                assert isinstance(hit[1], float)
+                return hit[1]
+        value = float(gatekeepers(st, self.knowledge_degree()).sum())
+        st.structure_memo["gatekeepers"] = ((*key, st.n), value)
+        return value
+
     def sorted_c(self) -> FloatArray:
         """Capabilities in ascending order (one sort per step: quantiles, Gini, quintiles)."""
         if "sorted" not in self._cache:
@@ -57,10 +79,7 @@ class Snapshot:
             s = self.sorted_c()
             n = s.size
             floors = np.array([s[int(np.ceil(k * (n - 1) / 5))] for k in range(1, 5)])
-            # The number of floors at or below each capability (== searchsorted, side right).
-            q = sum((self.c >= f).astype(np.int64) for f in floors)
-            total = np.bincount(q, weights=self.state.inside, minlength=5)
-            count = np.bincount(q, minlength=5)
+            total, count = quintile_sums(self.c, floors, self.state.inside)
             with np.errstate(invalid="ignore", divide="ignore"):
                 self._cache["inside_q"] = np.where(count > 0, total / count, np.nan)
         out = self._cache["inside_q"]
@@ -84,7 +103,20 @@ def gini(x: FloatArray, presorted: bool = False) -> float:
     n = s.size
     # einsum, not @: a BLAS dot of this length wakes OpenBLAS's threads, which then spin and
     # take the second core from the next step's kernels.
-    return float(np.einsum("i,i->", 2.0 * np.arange(1, n + 1) - n - 1, s) / (n * s.sum()))
+    return float(np.einsum("i,i->", _gini_ranks(n), s) / (n * s.sum()))
+
+
+_RANKS: dict[int, FloatArray] = {}
+
+
+def _gini_ranks(n: int) -> FloatArray:
+    """``2 i - n - 1`` for ``i = 1..n``, kept for the last few sizes (a run's population
+    changes slowly)."""
+    if n not in _RANKS:
+        if len(_RANKS) > 8:
+            _RANKS.clear()
+        _RANKS[n] = np.asarray(2.0 * np.arange(1, n + 1) - n - 1, dtype=np.float64)
+    return _RANKS[n]
 
 
 def gatekeepers(state: State, kdeg: NDArray[np.int64] | None = None) -> NDArray[np.bool_]:
@@ -154,14 +186,12 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
     "density": lambda s: 2.0 * s.state.social.m / max(s.state.n * (s.state.n - 1), 1),
     "clustering": lambda s: s.counters.get("clustering", float("nan")),
     "exterior_ties": lambda s: float(s.state.exterior.m),
-    "gatekeepers": lambda s: float(gatekeepers(s.state, s.knowledge_degree()).sum()),
+    "gatekeepers": lambda s: s.gatekeepers(),
     "industrial_level": lambda s: (
-        float(np.average(s.state.stage, weights=s.state.v[s.state.stage] * s.state.size))
-        if s.state.n
-        else float("nan")
+        float(np.average(s.state.stage, weights=s.value_weights())) if s.state.n else float("nan")
     ),
     "upgrades": lambda s: s.counters.get("upgrades", 0.0),
-    "output": lambda s: float((s.state.size * s.state.v[s.state.stage] * s.c).sum()),
+    "output": lambda s: float((s.value_weights() * s.c).sum()),
     "innovations": lambda s: s.counters.get("innovations", 0.0),
     "diffusion_time": lambda s: s.counters.get("diffusion_time", float("nan")),
     "innovations_diffused": lambda s: s.counters.get("diffused", 0.0),

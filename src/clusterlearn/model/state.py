@@ -111,6 +111,9 @@ class State:
     counters: dict[str, float] = field(default_factory=dict)
     # last medians per stage, a starting guess for the next step's (speed only, never results)
     median_hints: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    # outcomes that depend only on the network structure, with the arrays they came from
+    # (speed only: recomputed when any of those arrays is replaced)
+    structure_memo: dict[str, tuple[tuple[object, ...], object]] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
