@@ -56,3 +56,36 @@ def test_percentile_of_counts_equals_numpy() -> None:
             k = rng.poisson(rng.uniform(0.5, 30), n).astype(np.int64)
             for q in (0.25, 0.5, 0.75, 0.9):
                 assert metrics._percentile_of_counts(k, q) == np.percentile(k, 100 * q)
+
+
+def test_gatekeepers_follow_the_network_as_it_changes() -> None:
+    # Counted once per structure: every recorded value equals a fresh count of that step.
+    sc = Scenario.preset("baseline").with_overrides({"firms.n": 300})
+    sim = Simulation(sc, rng=5)
+    seen = set()
+    for _ in range(12):  # three network updates, with ties made and lost, firms born and gone
+        sim.step()
+        st = sim.state
+        want = float(metrics.gatekeepers(st).sum())
+        snap = metrics.Snapshot(state=st, c=st.capability(), sc=st.social_capital())
+        assert snap.gatekeepers() == want
+        assert sim.metric_rows[-1]["gatekeepers"] == want
+        seen.add(want)
+    assert len(seen) > 1
+
+
+def test_quintile_sums_backends() -> None:
+    from clusterlearn.model import kernel
+    from clusterlearn.model.kernel import use_kernels
+
+    rng = np.random.default_rng(3)
+    c, x = rng.random(500), rng.random(500)
+    c[7] = np.nan
+    floors = np.quantile(c[~np.isnan(c)], [0.2, 0.4, 0.6, 0.8])
+    out = []
+    for name in ("numpy", "numba"):
+        with use_kernels(name):
+            out.append(kernel.quintile_sums(c, floors, x))
+    for a, b in zip(*out, strict=True):
+        assert np.array_equal(a, b)
+    assert out[0][1].sum() == 500
