@@ -66,8 +66,8 @@ class Plan:
 
 FULL = Plan(
     reduced_sizes=(1_000, 10_000),
-    reduced_steps={1_000: 100, 10_000: 50},
-    reference_steps={1_000: 10, 10_000: 5},
+    reduced_steps={1_000: 100, 10_000: 80},
+    reference_steps={1_000: 10, 10_000: 8},
     full_steps={1_000: 100, 10_000: 100, 100_000: 50, 1_000_000: 100},
     tie_firms=100_000,
     tie_degrees=(3.0, 6.0, 12.0, 24.0, 48.0),
