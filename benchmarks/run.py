@@ -289,11 +289,15 @@ def profile_step(plan: Plan) -> dict[str, Any]:
     per = float(plan.profile_steps)
     step_key = next(k for k in raw if k[2] == "step" and k[0].endswith("engine.py"))
     total = raw[step_key][3] / per
-    # Direct callees of Simulation.step: one row per channel and per process.
+    # Simulation.step sets the threads and calls the body, Simulation._step: the body's
+    # direct callees are one row per channel and per process.
+    body_key = next(
+        (k for k in raw if k[2] == "_step" and k[0].endswith("engine.py")), step_key
+    )
     parts = []
     for key, (*_, callers) in raw.items():
-        if step_key in callers:
-            parts.append((_label(key), callers[step_key][3] / per))
+        if body_key in callers:
+            parts.append((_label(key), callers[body_key][3] / per))
     parts.sort(key=lambda r: -r[1])
     by_cum = sorted(raw.items(), key=lambda kv: -kv[1][3])
     by_tot = sorted(raw.items(), key=lambda kv: -kv[1][2])
@@ -491,7 +495,7 @@ def render(plan: Plan, quick: bool, res: dict[str, Any]) -> str:
         f"cProfile of `Simulation.step`, {p['steps']} steps after one warm-up step: "
         f"{p['wall_per_step']:.3f} s per step under the profiler "
         f"({p['profiled_per_step']:.3f} s attributed to `step`). Per channel and process "
-        "(the direct callees of `step`, cumulative time per step):\n"
+        "(the direct callees of the step body `_step`, cumulative time per step):\n"
     )
     L.append("| part | s/step | share |")
     L.append("|---|---|---|")
