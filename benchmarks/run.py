@@ -291,9 +291,7 @@ def profile_step(plan: Plan) -> dict[str, Any]:
     total = raw[step_key][3] / per
     # Simulation.step sets the threads and calls the body, Simulation._step: the body's
     # direct callees are one row per channel and per process.
-    body_key = next(
-        (k for k in raw if k[2] == "_step" and k[0].endswith("engine.py")), step_key
-    )
+    body_key = next((k for k in raw if k[2] == "_step" and k[0].endswith("engine.py")), step_key)
     parts = []
     for key, (*_, callers) in raw.items():
         if body_key in callers:
