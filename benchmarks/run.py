@@ -381,7 +381,8 @@ def render(plan: Plan, quick: bool, res: dict[str, Any]) -> str:
         f"{'quick run (`--quick`)' if quick else 'full run'}. Load average at start "
         f"{res['load_start']}, at end {res['load_end']} (the machine may be shared: numbers are "
         "noisy). Firm-steps/s = firms x steps / wall time of the steps (initialisation "
-        "excluded). Regenerate with `make bench`; see docs/benchmarks.md.\n"
+        "excluded); for the reduced model, firms / the median time of a step. Regenerate with "
+        "`make bench`; see docs/benchmarks.md.\n"
     )
     L.append("## Reduced model: clusterlearn vs the Mesa reference\n")
     L.append(
