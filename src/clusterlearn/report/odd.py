@@ -197,6 +197,8 @@ def _state_table() -> str:
     for f in dataclasses.fields(state.State):
         if f.name in ("pending_births", "pending_ties", "counters"):
             continue  # bookkeeping within a step
+        if f.name in ("median_hints", "structure_memo"):
+            continue  # caches for speed: they never change a result
         scope = "firm" if f.name in per_firm else "cluster / world"
         if f.name in ("social", "value_chain", "competitor", "auxiliary", "exterior"):
             scope = "tie layer"
