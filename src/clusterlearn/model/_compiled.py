@@ -430,24 +430,37 @@ def search_right(cw, q):  # type: ignore[no-untyped-def]
     return out
 
 
+@_serial
+def _barters(x, p, q, margin):  # type: ignore[no-untyped-def]
+    """Whether rows ``p`` and ``q`` of ``x`` each lead the other by more than ``margin`` in
+    some column (tested without a branch: the signs are random)."""
+    ahead = False
+    behind = False
+    for c in range(x.shape[1]):
+        diff = x[p, c] - x[q, c]
+        ahead |= diff > margin
+        behind |= diff < -margin
+    return ahead & behind
+
+
+@_serial
+def _where(ok):  # type: ignore[no-untyped-def]
+    """The positions where ``ok`` holds, in order (``np.flatnonzero``), compacted without a
+    branch: the flags are true at random."""
+    keep = np.empty(ok.size + 1, dtype=np.int64)
+    k = 0
+    for r in range(ok.size):
+        keep[k] = r
+        k += ok[r]
+    return keep[:k]
+
+
 @_parallel
 def barter(x, a, b, margin):  # type: ignore[no-untyped-def]
     """Pairs where each side leads the other by more than ``margin`` in some column."""
-    k = a.size
-    d = x.shape[1]
-    out = np.empty(k, dtype=np.bool_)
-    for r in prange(k):
-        ahead = False
-        behind = False
-        p = a[r]
-        q = b[r]
-        for c in range(d):
-            diff = x[p, c] - x[q, c]
-            if diff > margin:
-                ahead = True
-            if diff < -margin:
-                behind = True
-        out[r] = ahead and behind
+    out = np.empty(a.size, dtype=np.bool_)
+    for r in prange(a.size):
+        out[r] = _barters(x, a[r], b[r], margin)
     return out
 
 
@@ -838,13 +851,8 @@ def pick_by_trust(indptr, nbr, edge, trust, prox, u):  # type: ignore[no-untyped
 @_parallel
 def _picked(pos, nbr, edge):  # type: ignore[no-untyped-def]
     """The firms with a picked entry (``pos >= 0``), their partners and ties."""
-    n = pos.size
-    learner = np.empty(n + 1, dtype=np.int64)
-    count = 0
-    for v in range(n):  # compacted without a branch
-        learner[count] = v
-        count += pos[v] >= 0
-    learner = learner[:count]
+    learner = _where(pos >= 0)
+    count = learner.size
     partner = np.empty(count, dtype=np.int64)
     tie = np.empty(count, dtype=np.int64)
     for r in prange(count):
@@ -949,15 +957,11 @@ def grow_sizes(size, prod, mean, rate, ceiling):  # type: ignore[no-untyped-def]
 def keep_below(u, level, idx, i, j):  # type: ignore[no-untyped-def]
     """The rows ``r`` with ``u[r] < level[idx[r]]``: their ``i``, ``j`` and ``idx``. The tests
     in parallel, then compacted without a branch (the test is true at random)."""
-    m = u.size
-    ok = np.empty(m, dtype=np.bool_)
-    for r in prange(m):
+    ok = np.empty(u.size, dtype=np.bool_)
+    for r in prange(u.size):
         ok[r] = u[r] < level[idx[r]]
-    keep = np.empty(m + 1, dtype=np.int64)
-    k = 0
-    for r in range(m):
-        keep[k] = r
-        k += ok[r]
+    keep = _where(ok)
+    k = keep.size
     oi = np.empty(k, dtype=np.int64)
     oj = np.empty(k, dtype=np.int64)
     oe = np.empty(k, dtype=np.int64)
@@ -993,25 +997,11 @@ def betrayal_scales(u, opp, src, dst, inside, trust, tie, rate, base2, enf):  # 
 def meet_and_barter(u, meet, trust, li, lj, x, margin):  # type: ignore[no-untyped-def]
     """The ties ``e`` that meet (``u[e] < meet x trust[e]``) and barter (each side leads the
     other by more than ``margin`` in some column of ``x``), and their two ends."""
-    m = u.size
-    d = x.shape[1]
-    ok = np.empty(m, dtype=np.bool_)
-    for e in prange(m):  # every tie tested, without a branch: the tests are true at random
-        p = li[e]
-        q = lj[e]
-        ahead = False
-        behind = False
-        for c in range(d):
-            diff = x[p, c] - x[q, c]
-            ahead |= diff > margin
-            behind |= diff < -margin
-        ok[e] = (u[e] < meet * trust[e]) & ahead & behind
-    keep = np.empty(m + 1, dtype=np.int64)
-    k = 0
-    for e in range(m):
-        keep[k] = e
-        k += ok[e]
-    active = keep[:k].copy()
+    ok = np.empty(u.size, dtype=np.bool_)
+    for e in prange(u.size):  # every tie tested: skipping the barter would branch at random
+        ok[e] = (u[e] < meet * trust[e]) & _barters(x, li[e], lj[e], margin)
+    active = _where(ok)
+    k = active.size
     a = np.empty(k, dtype=np.int64)
     b = np.empty(k, dtype=np.int64)
     for q in prange(k):
@@ -1062,51 +1052,27 @@ def meet_ties(trust, tally, success, betrayal, used, last_used, t, eta_up, eta_d
         last_used[used[q]] = t
 
 
-@_parallel
+@_serial
 def apply_rows(
     T, E, rows, dT, dE, unique, row_gain, count, meetings, gain, last_inflow, motive, k, t, saving
 ):  # type: ignore[no-untyped-def]
     """A channel's gains by rows, applied and booked in one call: ``T[rows] += dT`` and
-    ``E[rows] += dE`` (``dE`` with no rows: none), in parallel for distinct rows and in row
-    order otherwise; one meeting per row when ``count``; then :func:`book_gains` of each
+    ``E[rows] += dE`` (``dE`` with no rows: none) as :func:`scatter_add` (in parallel for
+    distinct rows); one meeting per row when ``count``; then :func:`book_gains` of each
     firm's gain, the rows' totals ``row_gain`` added in row order."""
-    n = T.shape[0]
-    d = T.shape[1]
-    with_E = dE.shape[0] > 0
-    if unique:
-        for r in prange(rows.size):
-            i = rows[r]
-            for c in range(d):
-                T[i, c] += dT[r, c]
-            if with_E:
-                for c in range(d):
-                    E[i, c] += dE[r, c]
-    else:
-        for r in range(rows.size):
-            i = rows[r]
-            for c in range(d):
-                T[i, c] += dT[r, c]
-        if with_E:
-            for r in range(rows.size):
-                i = rows[r]
-                for c in range(d):
-                    E[i, c] += dE[r, c]
-    got = np.zeros(n)
+    for target, part in ((T, dT), (E, dE)):
+        if part.shape[0] > 0:
+            if unique:
+                scatter_add_unique(target, rows, part)
+            else:
+                scatter_add(target, rows, part)
+    got = np.zeros(T.shape[0])
     for r in range(rows.size):
         got[rows[r]] += row_gain[r]
     if count:
         for r in range(rows.size):
             meetings[rows[r]] += 1
-    with_motive = saving.size > 0
-    row = gain[k]
-    last = last_inflow[k]
-    for i in prange(n):
-        g = got[i]
-        row[i] += g
-        if g > 1e-12:
-            last[i] = t
-        if with_motive:
-            motive[i] += saving[i] * g
+    book_gains(gain, last_inflow, motive, got, k, t, saving)
 
 
 @_serial
