@@ -139,11 +139,8 @@ class Simulation:
         """The channels switched on in scenario ``sc`` (a channel switched off draws nothing
         and does nothing), with their index and parameters; kept while ``sc`` is the same."""
         if self._enabled_for is not sc:
-            self._enabled_list = [
-                (k, ch, sc.channel_params(ch.name))
-                for k, ch in enumerate(self.channels)
-                if sc.channel_params(ch.name).enabled
-            ]
+            found = ((k, ch, sc.channel_params(ch.name)) for k, ch in enumerate(self.channels))
+            self._enabled_list = [(k, ch, params) for k, ch, params in found if params.enabled]
             self._enabled_for = sc
         return self._enabled_list
 
@@ -315,8 +312,8 @@ class Simulation:
             st.spend += out.spend
         if out.meetings is not None:
             st.meetings += out.meetings
-        if out.row_meetings and not booked and out.rows is not None:
-            st.meetings += np.bincount(out.rows, minlength=st.n)
+        if out.row_meetings and out.rows is not None and not booked:  # else apply_rows counted
+            st.meetings += out.meetings_of(st.n)
         if out.pool is not None:
             st.pool = out.pool
         if not booked:
