@@ -765,7 +765,7 @@ def test_talk_absorb_cooperate_and_meet_ties(d: int) -> None:
         assert_same(p, q)
     scale, cheat = kernel.betrayal_scales(u, opp, j, i, inside, trust, e, 0.1, 0.3, 1.1)
     gain, tot = kernel.pair_absorb_totals(T, T, alpha, scale, rows=i, src_rows=j)
-    for p, q in zip(y, (gain, tot, cheat), strict=True):
+    for p, q in zip(y, (gain, tot, cheat, e[tot > 0], e[cheat]), strict=True):
         assert_same(p, q)
     a, b, active = rng.integers(0, n, k), rng.integers(0, n, k), rng.integers(0, 900, k)
     u2 = rng.random(2 * k)
@@ -775,16 +775,17 @@ def test_talk_absorb_cooperate_and_meet_ties(d: int) -> None:
         assert_same(p, q)
     sa, cheat_b = kernel.betrayal_scales(u2[k:], opp, b, a, inside, trust, active, 0.08, 0.3, 1.1)
     sb, cheat_a = kernel.betrayal_scales(u2[:k], opp, a, b, inside, trust, active, 0.08, 0.3, 1.1)
-    want = (*kernel.exchange(T, E, a, b, alpha, sa, sb, 1.3), cheat_a | cheat_b)
+    cheat = cheat_a | cheat_b
+    want = (*kernel.exchange(T, E, a, b, alpha, sa, sb, 1.3), cheat, active[~cheat], active[cheat])
     for p, q in zip(y, want, strict=True):
         assert_same(p, q)
     empty = np.zeros(0, dtype=np.int64)
     for name in BACKENDS:  # no talk, no pair
         with use_kernels(name):
-            g, t_, c_ = kernel.talk_absorb(T, alpha, empty, empty, empty, np.zeros(0), *args[6:])
-            assert g.shape == (0, d) and t_.size == 0 and c_.size == 0
+            g, *rest = kernel.talk_absorb(T, alpha, empty, empty, empty, np.zeros(0), *args[6:])
+            assert g.shape == (0, d) and [p.size for p in rest] == [0, 0, 0, 0]
             parts = kernel.cooperate(T, E, empty, empty, empty, alpha, np.zeros(0), *args2[7:])
-            assert [p.shape[0] for p in parts] == [0, 0, 0, 0]
+            assert [p.shape[0] for p in parts] == [0, 0, 0, 0, 0, 0]
     success, betrayal = rng.integers(0, 900, 400), rng.integers(0, 900, 50)
     used = np.r_[success, betrayal]
     got = []
@@ -849,3 +850,87 @@ def test_apply_rows_equals_scatter_and_book(d: int, unique: bool) -> None:
         for other in states[1:]:
             for x, y in zip(states[0], other, strict=True):
                 assert_same(x, y)
+
+
+@pytest.mark.parametrize("k", [0, 1, 5, 2047, 2048, 2049, 8191, 30_001])
+def test_kernels_draw_what_the_generator_draws(k: int) -> None:
+    # A kernel handed a generator draws the numbers Generator.random gives, and leaves the
+    # generator where random() would: in parallel from PCG64's state, or by numpy.
+    from clusterlearn.model import _compiled
+
+    for seed in (0, 7, 2**40 + 3):
+        mine, ref = np.random.default_rng(seed), np.random.default_rng(seed)
+        for _ in range(3):  # also from a state deep in the stream
+            with use_kernels("numba"):
+                values, stream = kernel.draws(mine, k)
+            got = _compiled.uniforms(stream, k) if stream.size else values
+            assert stream.size == (4 if k >= kernel.DRAW_IN_KERNEL else 0)
+            assert_same(got, ref.random(k))
+        assert mine.bit_generator.state == ref.bit_generator.state
+        assert_same(mine.random(9), ref.random(9))
+
+
+def test_a_buffered_half_draw_is_kept() -> None:
+    # A 32-bit draw leaves half a 64-bit output buffered; advancing the stream would drop it,
+    # so those draws are left to numpy.
+    mine, ref = np.random.default_rng(3), np.random.default_rng(3)
+    for g in (mine, ref):
+        g.integers(0, 10, dtype=np.int32)
+    assert mine.bit_generator.state["has_uint32"]
+    with use_kernels("numba"):
+        values, stream = kernel.draws(mine, 5000)
+    assert stream.size == 0
+    assert_same(values, ref.random(5000))
+    assert mine.bit_generator.state == ref.bit_generator.state
+
+
+def test_kernels_given_a_generator_equal_kernels_given_draws(d: int) -> None:
+    # C1's and C2's kernels take their draws from the channel's generator: the same results,
+    # and the generator in the same state, as with the draws given as arrays, under both
+    # backends.
+    from clusterlearn.model.layers import TieLayer
+
+    rng = np.random.default_rng(5)
+    n, m = 6000, 15000
+    T, E = rng.exponential(2.0, (n, d)), rng.exponential(2.0, (n, d))
+    alpha, opp, inside = rng.uniform(0.3, 3.0, n), rng.random(n), rng.uniform(0.5, 1.0, n)
+    lay = TieLayer.from_pairs(rng.integers(0, n, m), rng.integers(0, n, m), 0.5)
+    lay.trust = rng.random(lay.m)
+    csr = lay.csr(n)
+    prox = rng.random(csr.nbr.size)
+
+    def c1_c2(u_of):  # type: ignore[no-untyped-def]
+        a, b, c = kernel.pick_by_trust(csr, lay.trust, prox, u_of(n))
+        a, b, c = kernel.keep_below(u_of(a.size), lay.trust, c, a, b)
+        talk = kernel.talk_absorb(
+            T, alpha, a, b, c, u_of(a.size), opp, inside, lay.trust, 0.1, 0.3, 1.1
+        )
+        act, p, q = kernel.meet_and_barter(u_of(lay.m), 0.5, lay.trust, lay.i, lay.j, T, 0.0)
+        coop = kernel.cooperate(
+            T, E, p, q, act, alpha, u_of(2 * p.size), opp, inside, lay.trust, 0.08, 0.3, 1.1, 1.3
+        )
+        return [a, b, c, *talk, act, p, q, *coop]
+
+    for name in BACKENDS:
+        with use_kernels(name):
+            g1, g2 = np.random.default_rng(11), np.random.default_rng(11)
+            given = c1_c2(lambda k: g1)  # noqa: B023
+            drawn = c1_c2(lambda k: g2.random(k))  # noqa: B023
+            for x, y in zip(given, drawn, strict=True):
+                assert_same(x, y)
+            assert g1.bit_generator.state == g2.bit_generator.state
+
+
+def test_capacity_and_saving() -> None:
+    rng = np.random.default_rng(8)
+    n = 5000
+    c, rnd, bonus, sc = rng.exponential(2.0, n), rng.random(n), rng.random(n) * 0.1, rng.random(n)
+    c[:3] = [np.nan, np.inf, 0.0]
+    sc[3:6] = [np.nan, 0.0, 1.0]
+    (x, _), (y, _) = both(kernel.capacity, c, 0.5, 0.3, 0.2, rnd, bonus)
+    assert_same(x, y)
+    assert_same(x, 0.5 + 0.3 * c + 0.2 * rnd + bonus)
+    for cost_out in (0.5, 1.0, 2.0):
+        (x, _), (y, _) = both(kernel.saving, sc, 1.0, 0.4, cost_out)
+        assert_same(x, y)
+        assert_same(x, np.maximum(cost_out - 1.0 * (1.0 - 0.4 * sc), 0.0))

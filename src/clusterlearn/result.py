@@ -14,6 +14,7 @@ import pandas as pd
 
 from clusterlearn.errors import ClusterlearnError
 from clusterlearn.model.context import StepContext, entropy_int
+from clusterlearn.model.kernel import capacity
 from clusterlearn.model.metrics import gatekeepers
 from clusterlearn.model.processes.innovation import FIELDS as INNOV_FIELDS
 from clusterlearn.model.processes.innovation import diversity
@@ -71,7 +72,7 @@ def firm_table(
     sc = ctx.scenario
     c = state.capability()
     ln = sc.learning
-    alpha = ln.alpha0 + ln.alpha_k * c + ln.alpha_r * state.rnd + state.alpha_bonus
+    alpha = capacity(c, ln.alpha0, ln.alpha_k, ln.alpha_r, state.rnd, state.alpha_bonus)
     soc = state.social_capital()
     ctx.sc = soc
     deg_s = state.social.degree(n)

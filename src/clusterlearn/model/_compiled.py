@@ -11,7 +11,9 @@ Imported only when the numba backend is in use.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 _serial = njit(cache=True, error_model="numpy", nogil=True)
 _parallel = njit(parallel=True, cache=True, error_model="numpy", nogil=True)
@@ -20,6 +22,116 @@ _parallel = njit(parallel=True, cache=True, error_model="numpy", nogil=True)
 BLOCK = 128  # rows per block of the compacting kernels
 LOG1P_TABLE = 256  # log1p of degrees below this from a table
 PICK_BUFFER = 64  # entry weights of a firm kept between the two passes of pick_by_trust
+
+
+# --- uniform draws of numpy's PCG64, in parallel -------------------------------------------
+# PCG64 (O'Neill 2014, as numpy implements it): a 128-bit linear congruential state
+# s <- s x MULT + inc (mod 2^128), each step's output the XSL-RR of the new state, a double its
+# top 53 bits / 2^53. A state k steps on is reached in O(log k) (Brown 1994), so the threads
+# each produce their own stretch of the stream: the same numbers as ``Generator.random``.
+PCG_MULT = (0x2360ED051FC65DA4 << 64) | 0x4385DF649FCCF645
+_MULT_HI = np.uint64(PCG_MULT >> 64)
+_MULT_LO = np.uint64(PCG_MULT & ((1 << 64) - 1))
+_ONE = np.uint64(1)
+_ZERO = np.uint64(0)
+
+
+def _wide(builder, hi, lo):  # type: ignore[no-untyped-def]
+    i128 = ir.IntType(128)
+    top = builder.shl(builder.zext(hi, i128), ir.Constant(i128, 64))
+    return builder.or_(top, builder.zext(lo, i128))
+
+
+@intrinsic
+def _muladd_hi(typingctx, ah, al, bh, bl, ch, cl):  # type: ignore[no-untyped-def]
+    """The high 64 bits of ``a x b + c`` mod 2^128 (each given as high and low words), in
+    128-bit integer arithmetic, which numba's types lack."""
+    u64 = types.uint64
+    sig = u64(u64, u64, u64, u64, u64, u64)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        a = _wide(builder, args[0], args[1])
+        b = _wide(builder, args[2], args[3])
+        c = _wide(builder, args[4], args[5])
+        r = builder.add(builder.mul(a, b), c)
+        return builder.trunc(builder.lshr(r, ir.Constant(ir.IntType(128), 64)), ir.IntType(64))
+
+    return sig, codegen
+
+
+@_serial
+def _muladd(ah, al, bh, bl, ch, cl):  # type: ignore[no-untyped-def]
+    """``a x b + c`` mod 2^128 as high and low words."""
+    return _muladd_hi(ah, al, bh, bl, ch, cl), al * bl + cl
+
+
+@_serial
+def _jump(sh, sl, ih, il, delta):  # type: ignore[no-untyped-def]
+    """The PCG64 state ``delta`` steps after ``s`` (increment ``inc``)."""
+    mh, ml = _ZERO, _ONE  # the composed step: s -> s x m + p
+    ph, pl = _ZERO, _ZERO
+    ch, cl = _MULT_HI, _MULT_LO  # the step applied 2^bit times
+    qh, ql = ih, il
+    d = delta
+    while d > 0:
+        if d & 1:
+            mh, ml = _muladd(mh, ml, ch, cl, _ZERO, _ZERO)
+            ph, pl = _muladd(ph, pl, ch, cl, qh, ql)
+        qh, ql = _muladd(ch, cl, qh, ql, qh, ql)  # (c + 1) x q
+        ch, cl = _muladd(ch, cl, ch, cl, _ZERO, _ZERO)
+        d >>= 1
+    return _muladd(mh, ml, sh, sl, ph, pl)
+
+
+@_serial
+def _next_double(hi, lo):  # type: ignore[no-untyped-def]
+    """PCG64's XSL-RR output of state ``hi, lo`` as a double in [0, 1)."""
+    h = hi
+    x = hi ^ lo
+    rot = h >> np.uint64(58)
+    v = (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
+    return np.float64(np.int64(v >> np.uint64(11))) * (1.0 / 9007199254740992.0)
+
+
+@_serial
+def _fill_uniforms(out, a, b, sh, sl, ih, il):  # type: ignore[no-untyped-def]
+    """Draws ``a..b-1`` after state ``s`` into ``out``: four interleaved stretches, so that
+    four independent multiplications are in flight."""
+    q = (b - a) // 4
+    h0, l0 = _jump(sh, sl, ih, il, a + 1)
+    h1, l1 = _jump(sh, sl, ih, il, a + q + 1)
+    h2, l2 = _jump(sh, sl, ih, il, a + 2 * q + 1)
+    h3, l3 = _jump(sh, sl, ih, il, a + 3 * q + 1)
+    for r in range(q):
+        out[a + r] = _next_double(h0, l0)
+        out[a + q + r] = _next_double(h1, l1)
+        out[a + 2 * q + r] = _next_double(h2, l2)
+        out[a + 3 * q + r] = _next_double(h3, l3)
+        h0, l0 = _muladd(h0, l0, _MULT_HI, _MULT_LO, ih, il)
+        h1, l1 = _muladd(h1, l1, _MULT_HI, _MULT_LO, ih, il)
+        h2, l2 = _muladd(h2, l2, _MULT_HI, _MULT_LO, ih, il)
+        h3, l3 = _muladd(h3, l3, _MULT_HI, _MULT_LO, ih, il)
+    for r in range(a + 4 * q, b):
+        out[r] = _next_double(h3, l3)
+        h3, l3 = _muladd(h3, l3, _MULT_HI, _MULT_LO, ih, il)
+
+
+@_parallel
+def uniforms(rs, k):  # type: ignore[no-untyped-def]
+    """The next ``k`` doubles of a PCG64 stream whose state and increment are ``rs`` (high
+    and low words of each), as ``Generator.random(k)`` gives them; in parallel, a stretch
+    per part."""
+    out = np.empty(k)
+    parts = max(1, min(8, k // 2048))
+    for p in prange(parts):
+        _fill_uniforms(out, k * p // parts, k * (p + 1) // parts, rs[0], rs[1], rs[2], rs[3])
+    return out
+
+
+@_serial
+def _drawn(u, rs, k):  # type: ignore[no-untyped-def]
+    """``u`` as given, or (``rs`` not empty) the next ``k`` draws of the stream ``rs``."""
+    return uniforms(rs, k) if rs.size else u
 
 
 @_serial
@@ -58,37 +170,44 @@ def pair_absorb(src, src_rows, dst, rows, alpha, scale, tot):  # type: ignore[no
     means every row of ``dst`` in order; ``scale`` of length 1 is one scale for all. ``tot``
     of length ``k`` receives each row's sum (left to right); of length 0, nothing.
 
-    By blocks of rows: the values first, then the positive gaps (about half, at random)
-    packed and absorbed (:func:`_absorb_marked`).
+    By blocks of rows (:func:`_absorb_rows`).
     """
+    k = dst.shape[0] if rows.size == 0 else rows.size
+    out = np.empty((k, dst.shape[1]))
+    for blk in prange((k + BLOCK - 1) // BLOCK):
+        _absorb_rows(src, src_rows, dst, rows, alpha, scale, tot, out, blk)
+    return out
+
+
+@_serial
+def _absorb_rows(src, src_rows, dst, rows, alpha, scale, tot, out, blk):  # type: ignore[no-untyped-def]
+    """Block ``blk`` of :func:`pair_absorb` into ``out``: the values first, then the positive
+    gaps (about half, at random) packed and absorbed (:func:`_absorb_marked`)."""
     all_rows = rows.size == 0
     shared = src_rows.size == 0
-    k = dst.shape[0] if all_rows else rows.size
-    d = dst.shape[1]
+    k = out.shape[0]
+    d = out.shape[1]
     one_scale = scale.size == 1
-    out = np.empty((k, d))
     flat = out.reshape(-1)
-    for blk in prange((k + BLOCK - 1) // BLOCK):
-        r0 = blk * BLOCK
-        r1 = min(k, r0 + BLOCK)
-        ra = np.empty(r1 - r0)
-        rf = np.empty(r1 - r0)
-        cnt = 0
-        for r in range(r0, r1):
-            i = np.int64(r) if all_rows else rows[r]
-            j = np.int64(0) if shared else src_rows[r]
-            s = scale[0] if one_scale else scale[r]
-            ra[r - r0] = alpha[i]
-            rf[r - r0] = s
-            zero = s * (1.0 * 0.0)  # numpy: s * (exp(-0 / a) * 0) for a gap <= 0
-            for c in range(d):
-                x = src[j, c] - dst[i, c]
-                flat[r * d + c] = x if (x > 0.0 or x != x) else zero  # NaN propagates
-                cnt += x > 0.0
-        _absorb_marked(flat, 0, r0, r1, d, ra, rf, cnt)
-        if tot.size:
-            _row_totals(out, tot, r0, r1)
-    return out
+    r0 = blk * BLOCK
+    r1 = min(k, r0 + BLOCK)
+    ra = np.empty(r1 - r0)
+    rf = np.empty(r1 - r0)
+    cnt = 0
+    for r in range(r0, r1):
+        i = np.int64(r) if all_rows else rows[r]
+        j = np.int64(0) if shared else src_rows[r]
+        s = scale[0] if one_scale else scale[r]
+        ra[r - r0] = alpha[i]
+        rf[r - r0] = s
+        zero = s * (1.0 * 0.0)  # numpy: s * (exp(-0 / a) * 0) for a gap <= 0
+        for c in range(d):
+            x = src[j, c] - dst[i, c]
+            flat[r * d + c] = x if (x > 0.0 or x != x) else zero  # NaN propagates
+            cnt += x > 0.0
+    _absorb_marked(flat, 0, r0, r1, d, ra, rf, cnt)
+    if tot.size:
+        _row_totals(out, tot, r0, r1)
 
 
 @_serial
@@ -366,6 +485,25 @@ def gathered_dot(w, wrows, x, xrows):  # type: ignore[no-untyped-def]
         for c in range(1, d):
             s += w[a, c] * x[b, c]
         out[r] = s
+    return out
+
+
+@_parallel
+def capacity(c, a0, ak, ar, rnd, bonus):  # type: ignore[no-untyped-def]
+    """``a0 + ak c + ar rnd + bonus`` per firm, added left to right as numpy adds it."""
+    out = np.empty(c.size)
+    for i in prange(c.size):
+        out[i] = a0 + ak * c[i] + ar * rnd[i] + bonus[i]
+    return out
+
+
+@_parallel
+def saving(sc, cost_in0, discount, cost_out):  # type: ignore[no-untyped-def]
+    """``maximum(cost_out - cost_in0 (1 - discount sc), 0)`` per firm (NaN stays NaN)."""
+    out = np.empty(sc.size)
+    for i in prange(sc.size):
+        g = cost_out - cost_in0 * (1.0 - discount * sc[i])
+        out[i] = g if (g > 0.0 or g != g) else 0.0
     return out
 
 
@@ -657,78 +795,83 @@ def exchange(T, E, a, b, alpha, sa, sb, it):  # type: ignore[no-untyped-def]
     at ``factor x 0`` (zero for the usual finite non-negative factors, written out otherwise);
     then the divisions and exponentials run in one tight loop."""
     k = a.size
-    d = T.shape[1]
     tot = np.empty(2 * k)
-    both = np.empty((2, 2 * k, d))  # dT and dE
+    both = np.empty((2, 2 * k, T.shape[1]))  # dT and dE
+    for blk in prange((k + BLOCK - 1) // BLOCK):
+        _exchange_rows(T, E, a, b, alpha, sa, sb, it, both, tot, blk)
+    return both[0], both[1], tot
+
+
+@_serial
+def _exchange_rows(T, E, a, b, alpha, sa, sb, it, both, tot, blk):  # type: ignore[no-untyped-def]
+    """Block ``blk`` of :func:`exchange` into ``both`` (``dT`` and ``dE``) and ``tot``."""
+    k = a.size
+    d = T.shape[1]
     flat = both.reshape(-1)
     half = 2 * k * d  # where dE starts in flat
-    for blk in prange((k + BLOCK - 1) // BLOCK):
-        r0 = blk * BLOCK
-        r1 = min(k, r0 + BLOCK)
-        nb = r1 - r0
-        for side in range(4):  # the block's four row ranges start at zero
-            lo = (side // 2) * half + ((side % 2) * k + r0) * d
-            flat[lo : lo + nb * d] = 0.0
-        cap = np.empty(4 * nb)  # per pair: capacity and factor of a's T, b's T, a's E, b's E
-        fac = np.empty(4 * nb)
-        pos = np.empty(2 * nb * d, dtype=np.int64)
-        gap = np.empty(2 * nb * d)
-        rid = np.empty(2 * nb * d, dtype=np.int64)
-        cnt = 0
-        for r in range(r0, r1):
-            p = a[r]
-            q = b[r]
-            t = 4 * (r - r0)
-            ap = alpha[p]
-            aq = alpha[q]
-            cap[t] = ap
-            cap[t + 1] = aq
-            cap[t + 2] = ap
-            cap[t + 3] = aq
-            fac[t] = sa[r]
-            fac[t + 1] = sb[r]
-            fac[t + 2] = sa[r] * it
-            fac[t + 3] = sb[r] * it
-            wa = r * d  # a's row of dT, then b's, in flat
-            wb = (k + r) * d
-            for f in range(4):
-                if not (fac[t + f] >= 0.0 and fac[t + f] < np.inf):  # numpy: factor x 0
-                    w0 = (f // 2) * half + (wa if f % 2 == 0 else wb)
-                    for c in range(d):
-                        flat[w0 + c] = fac[t + f] * (1.0 * 0.0)
-            for c in range(d):
-                for kind in range(2):
-                    if kind == 0:
-                        x = T[q, c] - T[p, c]  # what a is behind b by; b is behind a by -x
-                        off = 0
-                    else:
-                        x = E[q, c] - E[p, c]
-                        off = half
-                    if x != x:  # NaN propagates to both sides, as numpy computes each
-                        flat[off + wa + c] = x
-                        flat[off + wb + c] = (
-                            (T[p, c] - T[q, c]) if kind == 0 else (E[p, c] - E[q, c])
-                        )
-                    ahead = x > 0.0
-                    pos[cnt] = off + (wa if ahead else wb) + c
-                    gap[cnt] = x if ahead else -x
-                    rid[cnt] = t + 2 * kind + (0 if ahead else 1)
-                    cnt += (x > 0.0) | (x < 0.0)
-        ex = np.empty(cnt)
-        for u in range(cnt):
-            ex[u] = np.exp(-(gap[u] / cap[rid[u]]))
-        for u in range(cnt):
-            flat[pos[u]] = fac[rid[u]] * (ex[u] * gap[u])
-        for r in range(r0, r1):
-            for row in (r, k + r):
-                st = both[0, row, 0]
-                for c in range(1, d):
-                    st += both[0, row, c]
-                se = both[1, row, 0]
-                for c in range(1, d):
-                    se += both[1, row, c]
-                tot[row] = st + se
-    return both[0], both[1], tot
+    r0 = blk * BLOCK
+    r1 = min(k, r0 + BLOCK)
+    nb = r1 - r0
+    for side in range(4):  # the block's four row ranges start at zero
+        lo = (side // 2) * half + ((side % 2) * k + r0) * d
+        flat[lo : lo + nb * d] = 0.0
+    cap = np.empty(4 * nb)  # per pair: capacity and factor of a's T, b's T, a's E, b's E
+    fac = np.empty(4 * nb)
+    pos = np.empty(2 * nb * d, dtype=np.int64)
+    gap = np.empty(2 * nb * d)
+    rid = np.empty(2 * nb * d, dtype=np.int64)
+    cnt = 0
+    for r in range(r0, r1):
+        p = a[r]
+        q = b[r]
+        t = 4 * (r - r0)
+        ap = alpha[p]
+        aq = alpha[q]
+        cap[t] = ap
+        cap[t + 1] = aq
+        cap[t + 2] = ap
+        cap[t + 3] = aq
+        fac[t] = sa[r]
+        fac[t + 1] = sb[r]
+        fac[t + 2] = sa[r] * it
+        fac[t + 3] = sb[r] * it
+        wa = r * d  # a's row of dT, then b's, in flat
+        wb = (k + r) * d
+        for f in range(4):
+            if not (fac[t + f] >= 0.0 and fac[t + f] < np.inf):  # numpy: factor x 0
+                w0 = (f // 2) * half + (wa if f % 2 == 0 else wb)
+                for c in range(d):
+                    flat[w0 + c] = fac[t + f] * (1.0 * 0.0)
+        for c in range(d):
+            for kind in range(2):
+                if kind == 0:
+                    x = T[q, c] - T[p, c]  # what a is behind b by; b is behind a by -x
+                    off = 0
+                else:
+                    x = E[q, c] - E[p, c]
+                    off = half
+                if x != x:  # NaN propagates to both sides, as numpy computes each
+                    flat[off + wa + c] = x
+                    flat[off + wb + c] = (T[p, c] - T[q, c]) if kind == 0 else (E[p, c] - E[q, c])
+                ahead = x > 0.0
+                pos[cnt] = off + (wa if ahead else wb) + c
+                gap[cnt] = x if ahead else -x
+                rid[cnt] = t + 2 * kind + (0 if ahead else 1)
+                cnt += (x > 0.0) | (x < 0.0)
+    ex = np.empty(cnt)
+    for u in range(cnt):
+        ex[u] = np.exp(-(gap[u] / cap[rid[u]]))
+    for u in range(cnt):
+        flat[pos[u]] = fac[rid[u]] * (ex[u] * gap[u])
+    for r in range(r0, r1):
+        for row in (r, k + r):
+            st = both[0, row, 0]
+            for c in range(1, d):
+                st += both[0, row, c]
+            se = both[1, row, 0]
+            for c in range(1, d):
+                se += both[1, row, c]
+            tot[row] = st + se
 
 
 @_serial
@@ -817,10 +960,12 @@ def pick_entries(indptr, weight, u, nbr, edge):  # type: ignore[no-untyped-def]
 
 
 @_parallel
-def pick_by_trust(indptr, nbr, edge, trust, prox, u):  # type: ignore[no-untyped-def]
+def pick_by_trust(indptr, nbr, edge, trust, prox, u, rs):  # type: ignore[no-untyped-def]
     """:func:`pick_entries` with entry weights ``trust[edge] x prox``, computed as they are
     summed instead of gathered into an array first, and kept for the search (up to
-    ``PICK_BUFFER`` entries a firm) instead of gathered again."""
+    ``PICK_BUFFER`` entries a firm) instead of gathered again. ``u``: one draw per firm, or
+    (``rs`` not empty) drawn here (:func:`_drawn`)."""
+    u = _drawn(u, rs, indptr.size - 1)
     n = indptr.size - 1
     pos = np.empty(n, dtype=np.int64)
     for blk in prange((n + BLOCK - 1) // BLOCK):
@@ -954,9 +1099,11 @@ def grow_sizes(size, prod, mean, rate, ceiling):  # type: ignore[no-untyped-def]
 
 
 @_parallel
-def keep_below(u, level, idx, i, j):  # type: ignore[no-untyped-def]
+def keep_below(u, rs, level, idx, i, j):  # type: ignore[no-untyped-def]
     """The rows ``r`` with ``u[r] < level[idx[r]]``: their ``i``, ``j`` and ``idx``. The tests
-    in parallel, then compacted without a branch (the test is true at random)."""
+    in parallel, then compacted without a branch (the test is true at random). ``u`` may be
+    drawn here (``rs``, :func:`_drawn`)."""
+    u = _drawn(u, rs, i.size)
     ok = np.empty(u.size, dtype=np.bool_)
     for r in prange(u.size):
         ok[r] = u[r] < level[idx[r]]
@@ -977,11 +1124,19 @@ def keep_below(u, level, idx, i, j):  # type: ignore[no-untyped-def]
 def betrayal_scales(u, opp, src, dst, inside, trust, tie, rate, base2, enf):  # type: ignore[no-untyped-def]
     """Per meeting ``r``: whether the source cheats, ``u[r] < clip(base2 x opp[src[r]] x enf,
     0, 1)``, and the learner's scale ``rate x inside[dst[r]] x trust[tie[r]] x (not cheat)``,
-    multiplied left to right."""
+    multiplied left to right (:func:`_betrayals`)."""
     k = u.size
     scale = np.empty(k)
     cheat = np.empty(k, dtype=np.bool_)
-    for r in prange(k):
+    for blk in prange((k + BLOCK - 1) // BLOCK):
+        _betrayals(u, opp, src, dst, inside, trust, tie, rate, base2, enf, scale, cheat, blk)
+    return scale, cheat
+
+
+@_serial
+def _betrayals(u, opp, src, dst, inside, trust, tie, rate, base2, enf, scale, cheat, blk):  # type: ignore[no-untyped-def]
+    """Block ``blk`` of :func:`betrayal_scales` into ``scale`` and ``cheat``."""
+    for r in range(blk * BLOCK, min(u.size, (blk + 1) * BLOCK)):
         p = base2 * opp[src[r]] * enf
         if p < 0.0:
             p = 0.0
@@ -990,13 +1145,25 @@ def betrayal_scales(u, opp, src, dst, inside, trust, tie, rate, base2, enf):  # 
         c = u[r] < p
         cheat[r] = c
         scale[r] = rate * inside[dst[r]] * trust[tie[r]] * (0.0 if c else 1.0)
-    return scale, cheat
+
+
+@_serial
+def _take(x, ok):  # type: ignore[no-untyped-def]
+    """``x[ok]``, compacted without a branch (see :func:`_where`)."""
+    out = np.empty(ok.size + 1, dtype=x.dtype)
+    k = 0
+    for r in range(ok.size):
+        out[k] = x[r]
+        k += ok[r]
+    return out[:k]
 
 
 @_parallel
-def meet_and_barter(u, meet, trust, li, lj, x, margin):  # type: ignore[no-untyped-def]
+def meet_and_barter(u, rs, meet, trust, li, lj, x, margin):  # type: ignore[no-untyped-def]
     """The ties ``e`` that meet (``u[e] < meet x trust[e]``) and barter (each side leads the
-    other by more than ``margin`` in some column of ``x``), and their two ends."""
+    other by more than ``margin`` in some column of ``x``), and their two ends. ``u`` may be
+    drawn here (``rs``, :func:`_drawn`)."""
+    u = _drawn(u, rs, li.size)
     ok = np.empty(u.size, dtype=np.bool_)
     for e in prange(u.size):  # every tie tested: skipping the barter would branch at random
         ok[e] = (u[e] < meet * trust[e]) & _barters(x, li[e], lj[e], margin)
@@ -1017,27 +1184,49 @@ def drift_toward(x, target, rate):  # type: ignore[no-untyped-def]
         x[e] += rate * (target - x[e])
 
 
-@_serial
-def talk_absorb(T, alpha, i, j, e, u, opp, inside, trust, rate, base2, enf):  # type: ignore[no-untyped-def]
-    """C1's talks in one call: whether each partner ``j`` cheats and each learner's scale
-    (:func:`betrayal_scales`), then what each learner ``i`` absorbs from ``T[j]`` and its row
-    total (:func:`pair_absorb`). Needs at least one talk."""
-    scale, cheat = betrayal_scales(u, opp, j, i, inside, trust, e, rate, base2, enf)
-    tot = np.empty(i.size)
-    gain = pair_absorb(T, j, T, i, alpha, scale, tot)
-    return gain, tot, cheat
+@_parallel
+def talk_absorb(T, alpha, i, j, e, u, rs, opp, inside, trust, rate, base2, enf):  # type: ignore[no-untyped-def]
+    """C1's talks in one call: by blocks, whether each partner ``j`` cheats and each
+    learner's scale (:func:`_betrayals`), then what each learner ``i`` absorbs from ``T[j]``
+    and its row total (:func:`_absorb_rows`); then the ties of the talks that brought
+    knowledge and of those where the partner cheated. Needs at least one talk. ``u`` may be
+    drawn here (``rs``, :func:`_drawn`)."""
+    u = _drawn(u, rs, i.size)
+    k = i.size
+    out = np.empty((k, T.shape[1]))
+    tot = np.empty(k)
+    scale = np.empty(k)
+    cheat = np.empty(k, dtype=np.bool_)
+    for blk in prange((k + BLOCK - 1) // BLOCK):
+        _betrayals(u, opp, j, i, inside, trust, e, rate, base2, enf, scale, cheat, blk)
+        _absorb_rows(T, j, T, i, alpha, scale, tot, out, blk)
+    return out, tot, cheat, _take(e, tot > 0.0), _take(e, cheat)
 
 
-@_serial
-def cooperate(T, E, a, b, active, alpha, u, opp, inside, trust, rate, base2, enf, it):  # type: ignore[no-untyped-def]
-    """C2's exchanges in one call: whether each side cheats (``u[:k]`` the draws of ``a``,
-    ``u[k:]`` those of ``b``) and each side's scale (:func:`betrayal_scales`), then
-    :func:`exchange`; also whether either side cheated. Needs at least one pair."""
+@_parallel
+def cooperate(T, E, a, b, active, alpha, u, rs, opp, inside, trust, rate, base2, enf, it):  # type: ignore[no-untyped-def]
+    """C2's exchanges in one call: by blocks of pairs, whether each side cheats (``u[:k]``
+    the draws of ``a``, ``u[k:]`` those of ``b``) and each side's scale (:func:`_betrayals`),
+    then :func:`_exchange_rows`; then the ties where neither side cheated and those where
+    one did. Needs at least one pair. ``u`` may be drawn here (``rs``, :func:`_drawn`)."""
+    u = _drawn(u, rs, 2 * a.size)
     k = a.size
-    sa, cheat_b = betrayal_scales(u[k:], opp, b, a, inside, trust, active, rate, base2, enf)
-    sb, cheat_a = betrayal_scales(u[:k], opp, a, b, inside, trust, active, rate, base2, enf)
-    dT, dE, tot = exchange(T, E, a, b, alpha, sa, sb, it)
-    return dT, dE, tot, cheat_a | cheat_b
+    sa = np.empty(k)
+    sb = np.empty(k)
+    cheat_a = np.empty(k, dtype=np.bool_)
+    cheat_b = np.empty(k, dtype=np.bool_)
+    cheat = np.empty(k, dtype=np.bool_)
+    ua = u[:k]
+    ub = u[k:]
+    tot = np.empty(2 * k)
+    both = np.empty((2, 2 * k, T.shape[1]))  # dT and dE
+    for blk in prange((k + BLOCK - 1) // BLOCK):
+        _betrayals(ub, opp, b, a, inside, trust, active, rate, base2, enf, sa, cheat_b, blk)
+        _betrayals(ua, opp, a, b, inside, trust, active, rate, base2, enf, sb, cheat_a, blk)
+        for r in range(blk * BLOCK, min(k, (blk + 1) * BLOCK)):
+            cheat[r] = cheat_a[r] | cheat_b[r]
+        _exchange_rows(T, E, a, b, alpha, sa, sb, it, both, tot, blk)
+    return both[0], both[1], tot, cheat, _take(active, ~cheat), _take(active, cheat)
 
 
 @_serial

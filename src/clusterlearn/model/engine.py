@@ -37,6 +37,7 @@ from clusterlearn.model.init import initial_state, institution_knowledge
 from clusterlearn.model.kernel import (
     apply_rows,
     book_gains,
+    capacity,
     meet_ties,
     scatter_add,
     threads_for,
@@ -183,7 +184,7 @@ class Simulation:
             ctx.c, ctx.sc = cached[2], cached[3]
         else:
             ctx.c, ctx.sc = st.capability(), st.social_capital()
-        ctx.alpha = ln.alpha0 + ln.alpha_k * ctx.c + ln.alpha_r * st.rnd + st.alpha_bonus
+        ctx.alpha = capacity(ctx.c, ln.alpha0, ln.alpha_k, ln.alpha_r, st.rnd, st.alpha_bonus)
         return ctx
 
     # --- the step -------------------------------------------------------------------------
@@ -208,8 +209,7 @@ class Simulation:
         institution_knowledge(st, sc)
         if t % sc.decision.decide_every == 0:
             decision.decide(st, ctx)
-        cost_in, cost_out = decision.costs(st, ctx)
-        saving = np.maximum(cost_out - cost_in, 0.0)
+        saving = decision.saving(st, ctx)
 
         flows = dict.fromkeys(self._flow_columns, 0.0)
         for k, ch, params in self._enabled(sc):

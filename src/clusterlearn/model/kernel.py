@@ -209,6 +209,43 @@ def threads() -> int:
 _EMPTY = np.zeros(0, dtype=np.int64)
 _EMPTY_FLOAT = np.zeros(0)
 _EMPTY_ROWS = np.zeros((0, 1))
+_NO_STREAM = np.zeros(0, dtype=np.uint64)
+_WORD = (1 << 64) - 1
+
+#: From this many draws on, a compiled kernel draws its uniforms itself, in parallel (see
+#: :func:`draws`); fewer are drawn by numpy, for which reading and advancing the stream would
+#: cost more than drawing in parallel saves.
+DRAW_IN_KERNEL = 2048
+
+#: Uniform draws for a kernel: given as an array, or a generator to take them from.
+Uniforms = FloatArray | np.random.Generator
+
+
+def draws(u: Uniforms, k: int) -> tuple[FloatArray, NDArray[np.uint64]]:
+    """A kernel's ``k`` uniform draws ``u`` as ``(values, stream)``: an array as it is; from a
+    generator, its next ``k`` draws, the numbers ``Generator.random(k)`` gives.
+
+    With the numba backend, a PCG64 generator and at least :data:`DRAW_IN_KERNEL` draws, the
+    values are left empty and ``stream`` holds the generator's state (state and increment, high
+    and low words): the kernel draws them itself, in parallel, and the generator is advanced
+    past them here. Otherwise ``stream`` is empty and numpy draws the values.
+    """
+    if isinstance(u, np.ndarray):
+        return u, _NO_STREAM
+    if _backend == "numba" and k >= DRAW_IN_KERNEL and type(u.bit_generator) is np.random.PCG64:
+        bg = u.bit_generator
+        st = bg.state
+        if not st["has_uint32"]:  # advance() would drop a buffered half-draw
+            s, inc = st["state"]["state"], st["state"]["inc"]
+            rs = np.array([s >> 64, s & _WORD, inc >> 64, inc & _WORD], dtype=np.uint64)
+            bg.advance(k)
+            return _EMPTY_FLOAT, rs
+    return u.random(k), _NO_STREAM
+
+
+def drawn(u: Uniforms, k: int) -> FloatArray:
+    """``u`` as an array of ``k`` draws (drawn from it when it is a generator)."""
+    return u if isinstance(u, np.ndarray) else u.random(k)
 
 
 def pair_absorb(
@@ -524,6 +561,25 @@ def gathered_dot(
     return acc
 
 
+def capacity(
+    c: FloatArray, a0: float, ak: float, ar: float, rnd: FloatArray, bonus: FloatArray
+) -> FloatArray:
+    """Absorptive capacity ``alpha = a0 + ak c + ar rnd + bonus`` per firm (one pass)."""
+    if _backend == "numba":
+        out: FloatArray = _compiled.capacity(c, a0, ak, ar, rnd, bonus)
+        return out
+    return a0 + ak * c + ar * rnd + bonus
+
+
+def saving(sc: FloatArray, cost_in0: float, discount: float, cost_out: float) -> FloatArray:
+    """The transaction-cost saving of learning inside, ``max(cost_out - cost_in, 0)`` with
+    ``cost_in = cost_in0 (1 - discount sc)``, per firm (one pass)."""
+    if _backend == "numba":
+        out: FloatArray = _compiled.saving(sc, cost_in0, discount, cost_out)
+        return out
+    return np.maximum(cost_out - cost_in0 * (1.0 - discount * sc), 0.0)
+
+
 def draw_by_cumweight(cw: FloatArray, u: FloatArray) -> IntArray:
     """Indices drawn with probability proportional to weights whose running sum is ``cw``,
     one per uniform draw in ``u`` (inverse transform)."""
@@ -642,32 +698,39 @@ def exchange(
 
 
 def pick_by_trust(
-    csr: CSR, trust: FloatArray, prox: FloatArray, u: FloatArray
+    csr: CSR, trust: FloatArray, prox: FloatArray, u: Uniforms
 ) -> tuple[IntArray, IntArray, IntArray]:
     """One entry per firm of the neighbour view ``csr``, drawn with weight
     ``trust[edge] x prox`` by the firm's uniform ``u`` (the first entry whose running sum
     within the firm's entries exceeds ``u`` times their total). Returns the firms that found
-    one, their partners and the ties, in firm order."""
+    one, their partners and the ties, in firm order. ``u``: a draw per firm (see
+    :func:`draws`)."""
+    n = csr.indptr.size - 1
     if _backend == "numba" and csr.nbr.size:
-        i, j, e = _compiled.pick_by_trust(csr.indptr, csr.nbr, csr.edge, trust, prox, u)
+        values, stream = draws(u, n)
+        i, j, e = _compiled.pick_by_trust(
+            csr.indptr, csr.nbr, csr.edge, trust, prox, values, stream
+        )
         return i, j, e
     from clusterlearn.model.layers import sample_by_weight
 
-    pos = sample_by_weight(csr, trust[csr.edge] * prox, u)
+    pos = sample_by_weight(csr, trust[csr.edge] * prox, drawn(u, n))
     learner = np.flatnonzero(pos >= 0)
     p = pos[learner]
     return learner, csr.nbr[p], csr.edge[p]
 
 
 def keep_below(
-    u: FloatArray, level: FloatArray, idx: IntArray, i: IntArray, j: IntArray
+    u: Uniforms, level: FloatArray, idx: IntArray, i: IntArray, j: IntArray
 ) -> tuple[IntArray, IntArray, IntArray]:
     """The rows ``r`` with ``u[r] < level[idx[r]]``, in order: their ``i``, ``j`` and ``idx``
-    (meetings that happen with the probability of their tie's trust, say)."""
+    (meetings that happen with the probability of their tie's trust, say). ``u``: a draw per
+    row (see :func:`draws`)."""
     if _backend == "numba":
-        oi, oj, oe = _compiled.keep_below(u, level, idx, i, j)
+        values, stream = draws(u, i.size)
+        oi, oj, oe = _compiled.keep_below(values, stream, level, idx, i, j)
         return oi, oj, oe
-    keep = np.flatnonzero(u < level[idx])
+    keep = np.flatnonzero(drawn(u, i.size) < level[idx])
     return i[keep], j[keep], idx[keep]
 
 
@@ -703,26 +766,30 @@ def talk_absorb(
     i: IntArray,
     j: IntArray,
     e: IntArray,
-    u: FloatArray,
+    u: Uniforms,
     opp: FloatArray,
     inside: FloatArray,
     trust: FloatArray,
     rate: float,
     base: float,
     enforcement: float,
-) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_], IntArray, IntArray]:
     """Talks where ``i`` learns from ``j`` on tie ``e``: whether ``j`` cheats (draws ``u``)
     and the scale ``rate x inside[i] x trust[e]`` (:func:`betrayal_scales`), then what ``i``
     absorbs from ``T[j]`` and each row's total (:func:`pair_absorb_totals`). Returns the
-    gains, their row totals and whether each partner cheated."""
+    gains, their row totals, whether each partner cheated, and the ties of the talks that
+    brought knowledge and of those where the partner cheated. ``u``: a draw per talk (see
+    :func:`draws`)."""
     if _backend == "numba" and i.size and T.shape[1] and T.flags.c_contiguous:
-        gain, tot, cheat = _compiled.talk_absorb(
-            T, alpha, i, j, e, u, opp, inside, trust, rate, base * 2.0, enforcement
+        values, stream = draws(u, i.size)
+        gain, tot, cheat, success, betrayed = _compiled.talk_absorb(
+            T, alpha, i, j, e, values, stream, opp, inside, trust, rate, base * 2.0, enforcement
         )
-        return gain, tot, cheat
+        return gain, tot, cheat, success, betrayed
+    u = drawn(u, i.size)
     scale, cheat = betrayal_scales(u, opp, j, i, inside, trust, e, rate, base, enforcement)
     gain, tot = pair_absorb_totals(T, T, alpha, scale, rows=i, src_rows=j)
-    return gain, tot, cheat
+    return gain, tot, cheat, e[tot > 0], e[cheat]
 
 
 def cooperate(
@@ -732,7 +799,7 @@ def cooperate(
     b: IntArray,
     active: IntArray,
     alpha: FloatArray,
-    u: FloatArray,
+    u: Uniforms,
     opp: FloatArray,
     inside: FloatArray,
     trust: FloatArray,
@@ -740,21 +807,27 @@ def cooperate(
     base: float,
     enforcement: float,
     it: float,
-) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.bool_]]:
+) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.bool_], IntArray, IntArray]:
     """Pair exchanges on ties ``active`` between ``a`` and ``b``: ``a`` learns from ``b``
     unless ``b`` cheats and the other way round (draws ``u``: ``a``'s first, then ``b``'s),
     with scale ``rate x inside x trust`` (:func:`betrayal_scales`); then :func:`exchange`.
-    Returns its ``dT``, ``dE`` and row totals, and whether either side of each pair cheated."""
+    Returns its ``dT``, ``dE`` and row totals, whether either side of each pair cheated, and
+    the ties where neither side cheated and where one did. ``u``: two draws per pair (see
+    :func:`draws`)."""
     k = a.size
     if _backend == "numba" and k and T.shape[1] and T.flags.c_contiguous and E.flags.c_contiguous:
-        dT, dE, tot, cheat = _compiled.cooperate(
-            T, E, a, b, active, alpha, u, opp, inside, trust, rate, base * 2.0, enforcement, it
-        )
-        return dT, dE, tot, cheat
+        values, stream = draws(u, 2 * k)
+        dT, dE, tot, cheat, kept, broken = _compiled.cooperate(
+            T, E, a, b, active, alpha, values, stream, opp, inside, trust, rate, base * 2.0,
+            enforcement, it,
+        )  # fmt: skip
+        return dT, dE, tot, cheat, kept, broken
+    u = drawn(u, 2 * k)
     sa, cheat_b = betrayal_scales(u[k:], opp, b, a, inside, trust, active, rate, base, enforcement)
     sb, cheat_a = betrayal_scales(u[:k], opp, a, b, inside, trust, active, rate, base, enforcement)
     dT, dE, tot = exchange(T, E, a, b, alpha, sa, sb, it)
-    return dT, dE, tot, cheat_a | cheat_b
+    cheat = cheat_a | cheat_b
+    return dT, dE, tot, cheat, active[~cheat], active[cheat]
 
 
 def meet_ties(
@@ -784,7 +857,7 @@ def meet_ties(
 
 
 def meet_and_barter(
-    u: FloatArray,
+    u: Uniforms,
     meet: float,
     trust: FloatArray,
     i: IntArray,
@@ -794,11 +867,12 @@ def meet_and_barter(
 ) -> tuple[IntArray, IntArray, IntArray]:
     """The ties ``(i[e], j[e])`` that meet (``u[e] < meet x trust[e]``) and on which each side
     leads the other by more than ``margin`` in some column of ``x``; returns the ties and both
-    ends, in tie order."""
+    ends, in tie order. ``u``: a draw per tie (see :func:`draws`)."""
     if _backend == "numba" and x.flags.c_contiguous:
-        active, a, b = _compiled.meet_and_barter(u, meet, trust, i, j, x, margin)
+        values, stream = draws(u, i.size)
+        active, a, b = _compiled.meet_and_barter(values, stream, meet, trust, i, j, x, margin)
         return active, a, b
-    active = np.flatnonzero(u < meet * trust)
+    active = np.flatnonzero(drawn(u, i.size) < meet * trust)
     a, b = i[active], j[active]
     ok = barter(x, a, b, margin)
     return active[ok], a[ok], b[ok]

@@ -44,20 +44,20 @@ class Cooperation(Channel):
         if not params.enabled or params.rate == 0.0 or lay.m == 0:
             return out
         active, a, b = meet_and_barter(
-            rng.random(lay.m), params.meet, lay.trust, lay.i, lay.j, state.T, params.margin
+            rng, params.meet, lay.trust, lay.i, lay.j, state.T, params.margin
         )
         sc = ctx.scenario
         out.rows = np.concatenate([a, b])
         out.row_meetings = True  # an exchange is a meeting of each side
         # a learns from b unless b cheats, and the other way round (draws: a's, then b's)
-        out.dT, out.dE, out.row_gain, cheat = cooperate(
+        out.dT, out.dE, out.row_gain, _, kept, broken = cooperate(
             state.T,
             state.E,
             a,
             b,
             active,
             ctx.alpha,
-            rng.random(2 * a.size),
+            rng,  # a's draws, then b's
             state.opp,
             state.inside,
             lay.trust,
@@ -67,7 +67,7 @@ class Cooperation(Channel):
             ctx.env.mult("it_infrastructure", "explicit"),
         )
         out.trust_layer = "value_chain"
-        out.success_edge = active[~cheat]
-        out.betrayal_edge = active[cheat]
+        out.success_edge = kept  # neither side cheated
+        out.betrayal_edge = broken
         out.used_edge = active
         return out

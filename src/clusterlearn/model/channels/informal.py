@@ -46,15 +46,15 @@ class Informal(Channel):
         csr = lay.csr(state.n)
         sc = ctx.scenario
         prox = lay.proximity(state.n, state.x, state.y, sc.geography.ell)
-        i, j, e = pick_by_trust(csr, lay.trust, prox, rng.random(state.n))
-        i, j, e = keep_below(rng.random(i.size), lay.trust, e, i, j)  # the talk happens
-        gain, total, cheat = talk_absorb(
+        i, j, e = pick_by_trust(csr, lay.trust, prox, rng)  # a draw per firm
+        i, j, e = keep_below(rng, lay.trust, e, i, j)  # the talk happens
+        gain, total, _, success, betrayed = talk_absorb(
             state.T,
             ctx.alpha,
             i,
             j,
             e,
-            rng.random(i.size),  # whether each partner cheats
+            rng,  # whether each partner cheats
             state.opp,
             state.inside,
             lay.trust,
@@ -65,7 +65,7 @@ class Informal(Channel):
         out.rows, out.dT, out.rows_unique, out.row_gain = i, gain, True, total
         out.row_meetings = True  # each talk is a meeting of its learner
         out.trust_layer = "social"
-        out.success_edge = e[total > 0]
-        out.betrayal_edge = e[cheat]
+        out.success_edge = success  # the talks that brought knowledge
+        out.betrayal_edge = betrayed
         out.used_edge = e
         return out

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from clusterlearn.model.context import StepContext
 from clusterlearn.model.kernel import absorb, gathered_dot, tie_gain
+from clusterlearn.model.kernel import saving as saving_kernel
 from clusterlearn.model.state import State
 
 FloatArray = NDArray[np.float64]
@@ -56,6 +57,14 @@ def costs(state: State, ctx: StepContext) -> tuple[FloatArray, float]:
     cost_in = d.cost_in0 * (1.0 - d.sc_discount * ctx.sc)
     cost_out = d.cost_out0 * ctx.env.mult("openness", "cost_out")
     return cost_in, cost_out
+
+
+def saving(state: State, ctx: StepContext) -> FloatArray:
+    """What learning inside saves a firm, ``max(cost_out - cost_in, 0)`` (see :func:`costs`):
+    the transaction-cost motive booked on what in-cluster channels bring."""
+    d = ctx.scenario.decision
+    cost_out = d.cost_out0 * ctx.env.mult("openness", "cost_out")
+    return saving_kernel(ctx.sc, d.cost_in0, d.sc_discount, cost_out)
 
 
 def decide(state: State, ctx: StepContext) -> None:
