@@ -1246,22 +1246,45 @@ def apply_rows(
     T, E, rows, dT, dE, unique, row_gain, count, meetings, gain, last_inflow, motive, k, t, saving
 ):  # type: ignore[no-untyped-def]
     """A channel's gains by rows, applied and booked in one call: ``T[rows] += dT`` and
-    ``E[rows] += dE`` (``dE`` with no rows: none) as :func:`scatter_add` (in parallel for
-    distinct rows); one meeting per row when ``count``; then :func:`book_gains` of each
-    firm's gain, the rows' totals ``row_gain`` added in row order."""
-    for target, part in ((T, dT), (E, dE)):
-        if part.shape[0] > 0:
-            if unique:
-                scatter_add_unique(target, rows, part)
-            else:
-                scatter_add(target, rows, part)
+    ``E[rows] += dE`` (``dE`` with no rows: none), each firm's gain (its rows' totals
+    ``row_gain`` added in row order) and one meeting per row when ``count``; then
+    :func:`book_gains`. Distinct rows in parallel; repeated ones by :func:`_apply_split`."""
     got = np.zeros(T.shape[0])
-    for r in range(rows.size):
-        got[rows[r]] += row_gain[r]
-    if count:
+    if unique:
+        for target, part in ((T, dT), (E, dE)):
+            if part.shape[0] > 0:
+                scatter_add_unique(target, rows, part)
         for r in range(rows.size):
-            meetings[rows[r]] += 1
+            got[rows[r]] += row_gain[r]
+        if count:
+            for r in range(rows.size):
+                meetings[rows[r]] += 1
+    else:
+        _apply_split(T, E, rows, dT, dE, row_gain, count, meetings, got)
     book_gains(gain, last_inflow, motive, got, k, t, saving)
+
+
+@_parallel
+def _apply_split(T, E, rows, dT, dE, row_gain, count, meetings, got):  # type: ignore[no-untyped-def]
+    """The scatters of :func:`apply_rows` for rows that may repeat, in parallel by two
+    ranges of firms: each reads every row and applies those of its firms in row order, so
+    a repeated row adds up in the order of a serial loop."""
+    n, d = T.shape
+    with_e = dE.shape[0] > 0
+    for p in prange(2):
+        lo = n * p // 2
+        hi = n * (p + 1) // 2
+        for r in range(rows.size):
+            i = rows[r]
+            if i >= lo and i < hi:
+                for c in range(d):
+                    T[i, c] += dT[r, c]
+                if with_e:
+                    for c in range(d):
+                        E[i, c] += dE[r, c]
+                got[i] += row_gain[r]
+                if count:
+                    meetings[i] += 1
 
 
 @_serial
