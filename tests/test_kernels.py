@@ -858,14 +858,29 @@ def test_kernels_draw_what_the_generator_draws(k: int) -> None:
     # generator where random() would: in parallel from PCG64's state, or by numpy.
     from clusterlearn.model import _compiled
 
+    def block_by_block(stream: np.ndarray, offset: int) -> np.ndarray:
+        blocks = -(-k // _compiled.BLOCK)
+        hs, ls = _compiled._block_starts(stream, offset, blocks)
+        parts = [
+            _compiled._block_draws(np.zeros(0), stream, hs, ls, b, b * _compiled.BLOCK,
+                                   min(k, (b + 1) * _compiled.BLOCK))
+            for b in range(blocks)
+        ]  # fmt: skip
+        return np.concatenate(parts) if parts else np.zeros(0)
+
     for seed in (0, 7, 2**40 + 3):
         mine, ref = np.random.default_rng(seed), np.random.default_rng(seed)
         for _ in range(3):  # also from a state deep in the stream
             with use_kernels("numba"):
                 values, stream = kernel.draws(mine, k)
-            got = _compiled.uniforms(stream, k) if stream.size else values
             assert stream.size == (4 if k >= kernel.DRAW_IN_KERNEL else 0)
-            assert_same(got, ref.random(k))
+            want = ref.random(k)
+            if stream.size:
+                assert_same(block_by_block(stream, 0), want)
+                # a stretch further on starts where it should (C2 draws b's after a's)
+                assert_same(block_by_block(stream, 1)[:-1], want[1:])
+            else:
+                assert_same(values, want)
         assert mine.bit_generator.state == ref.bit_generator.state
         assert_same(mine.random(9), ref.random(9))
 

@@ -27,8 +27,9 @@ PICK_BUFFER = 64  # entry weights of a firm kept between the two passes of pick_
 # --- uniform draws of numpy's PCG64, in parallel -------------------------------------------
 # PCG64 (O'Neill 2014, as numpy implements it): a 128-bit linear congruential state
 # s <- s x MULT + inc (mod 2^128), each step's output the XSL-RR of the new state, a double its
-# top 53 bits / 2^53. A state k steps on is reached in O(log k) (Brown 1994), so the threads
-# each produce their own stretch of the stream: the same numbers as ``Generator.random``.
+# top 53 bits / 2^53. A state k steps on is reached in O(log k) (Brown 1994), so each block of
+# a kernel's rows draws its own stretch of the stream where it starts: the same numbers as
+# ``Generator.random``, drawn in parallel as they are used.
 PCG_MULT = (0x2360ED051FC65DA4 << 64) | 0x4385DF649FCCF645
 _MULT_HI = np.uint64(PCG_MULT >> 64)
 _MULT_LO = np.uint64(PCG_MULT & ((1 << 64) - 1))
@@ -66,9 +67,10 @@ def _muladd(ah, al, bh, bl, ch, cl):  # type: ignore[no-untyped-def]
 
 
 @_serial
-def _jump(sh, sl, ih, il, delta):  # type: ignore[no-untyped-def]
-    """The PCG64 state ``delta`` steps after ``s`` (increment ``inc``)."""
-    mh, ml = _ZERO, _ONE  # the composed step: s -> s x m + p
+def _coefficients(ih, il, delta):  # type: ignore[no-untyped-def]
+    """``m, p`` with ``s -> s x m + p`` the PCG64 step (increment ``inc``) applied ``delta``
+    times, by doubling."""
+    mh, ml = _ZERO, _ONE
     ph, pl = _ZERO, _ZERO
     ch, cl = _MULT_HI, _MULT_LO  # the step applied 2^bit times
     qh, ql = ih, il
@@ -80,7 +82,51 @@ def _jump(sh, sl, ih, il, delta):  # type: ignore[no-untyped-def]
         qh, ql = _muladd(ch, cl, qh, ql, qh, ql)  # (c + 1) x q
         ch, cl = _muladd(ch, cl, ch, cl, _ZERO, _ZERO)
         d >>= 1
+    return mh, ml, ph, pl
+
+
+@_serial
+def _jump(sh, sl, ih, il, delta):  # type: ignore[no-untyped-def]
+    """The PCG64 state ``delta`` steps after ``s`` (increment ``inc``)."""
+    mh, ml, ph, pl = _coefficients(ih, il, delta)
     return _muladd(mh, ml, sh, sl, ph, pl)
+
+
+@_serial
+def _block_starts(rs, offset, blocks):  # type: ignore[no-untyped-def]
+    """The state of stream ``rs`` before draw ``offset + b x BLOCK``, for each block ``b``
+    (none when ``rs`` is empty): where a kernel's block of rows starts drawing."""
+    hs = np.empty(blocks if rs.size else 0, dtype=np.uint64)
+    ls = np.empty_like(hs)
+    if rs.size and blocks:
+        h, l_ = _jump(rs[0], rs[1], rs[2], rs[3], offset)
+        mh, ml, ph, pl = _coefficients(rs[2], rs[3], BLOCK)
+        for b in range(blocks):
+            hs[b] = h
+            ls[b] = l_
+            h, l_ = _muladd(mh, ml, h, l_, ph, pl)
+    return hs, ls
+
+
+@_serial
+def _draw(h, lo, rs):  # type: ignore[no-untyped-def]
+    """One draw of stream ``rs`` from state ``h, lo``: the next state and the double."""
+    nh, nl = _muladd(h, lo, _MULT_HI, _MULT_LO, rs[2], rs[3])
+    return nh, nl, _next_double(nh, nl)
+
+
+@_serial
+def _block_draws(u, rs, hs, ls, blk, r0, r1):  # type: ignore[no-untyped-def]
+    """The draws of rows ``r0..r1`` (block ``blk``), as an array indexed from ``r0``: a view
+    of ``u``, or made from stream ``rs`` (block starts ``hs, ls``)."""
+    if rs.size == 0:
+        return u[r0:r1]
+    out = np.empty(r1 - r0)
+    h = hs[blk]
+    lo = ls[blk]
+    for r in range(r1 - r0):
+        h, lo, out[r] = _draw(h, lo, rs)
+    return out
 
 
 @_serial
@@ -91,47 +137,6 @@ def _next_double(hi, lo):  # type: ignore[no-untyped-def]
     rot = h >> np.uint64(58)
     v = (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
     return np.float64(np.int64(v >> np.uint64(11))) * (1.0 / 9007199254740992.0)
-
-
-@_serial
-def _fill_uniforms(out, a, b, sh, sl, ih, il):  # type: ignore[no-untyped-def]
-    """Draws ``a..b-1`` after state ``s`` into ``out``: four interleaved stretches, so that
-    four independent multiplications are in flight."""
-    q = (b - a) // 4
-    h0, l0 = _jump(sh, sl, ih, il, a + 1)
-    h1, l1 = _jump(sh, sl, ih, il, a + q + 1)
-    h2, l2 = _jump(sh, sl, ih, il, a + 2 * q + 1)
-    h3, l3 = _jump(sh, sl, ih, il, a + 3 * q + 1)
-    for r in range(q):
-        out[a + r] = _next_double(h0, l0)
-        out[a + q + r] = _next_double(h1, l1)
-        out[a + 2 * q + r] = _next_double(h2, l2)
-        out[a + 3 * q + r] = _next_double(h3, l3)
-        h0, l0 = _muladd(h0, l0, _MULT_HI, _MULT_LO, ih, il)
-        h1, l1 = _muladd(h1, l1, _MULT_HI, _MULT_LO, ih, il)
-        h2, l2 = _muladd(h2, l2, _MULT_HI, _MULT_LO, ih, il)
-        h3, l3 = _muladd(h3, l3, _MULT_HI, _MULT_LO, ih, il)
-    for r in range(a + 4 * q, b):
-        out[r] = _next_double(h3, l3)
-        h3, l3 = _muladd(h3, l3, _MULT_HI, _MULT_LO, ih, il)
-
-
-@_parallel
-def uniforms(rs, k):  # type: ignore[no-untyped-def]
-    """The next ``k`` doubles of a PCG64 stream whose state and increment are ``rs`` (high
-    and low words of each), as ``Generator.random(k)`` gives them; in parallel, a stretch
-    per part."""
-    out = np.empty(k)
-    parts = max(1, min(8, k // 2048))
-    for p in prange(parts):
-        _fill_uniforms(out, k * p // parts, k * (p + 1) // parts, rs[0], rs[1], rs[2], rs[3])
-    return out
-
-
-@_serial
-def _drawn(u, rs, k):  # type: ignore[no-untyped-def]
-    """``u`` as given, or (``rs`` not empty) the next ``k`` draws of the stream ``rs``."""
-    return uniforms(rs, k) if rs.size else u
 
 
 @_serial
@@ -964,13 +969,21 @@ def pick_by_trust(indptr, nbr, edge, trust, prox, u, rs):  # type: ignore[no-unt
     """:func:`pick_entries` with entry weights ``trust[edge] x prox``, computed as they are
     summed instead of gathered into an array first, and kept for the search (up to
     ``PICK_BUFFER`` entries a firm) instead of gathered again. ``u``: one draw per firm, or
-    (``rs`` not empty) drawn here (:func:`_drawn`)."""
-    u = _drawn(u, rs, indptr.size - 1)
+    (``rs`` not empty) drawn here, each firm's as it is reached (:func:`_draw`)."""
     n = indptr.size - 1
+    blocks = (n + BLOCK - 1) // BLOCK
+    drawing = rs.size > 0
+    hs, ls = _block_starts(rs, 0, blocks)
     pos = np.empty(n, dtype=np.int64)
-    for blk in prange((n + BLOCK - 1) // BLOCK):
+    for blk in prange(blocks):
         buf = np.empty(PICK_BUFFER)
+        sh = hs[blk] if drawing else _ZERO
+        sl = ls[blk] if drawing else _ZERO
         for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+            if drawing:
+                sh, sl, ui = _draw(sh, sl, rs)
+            else:
+                ui = u[i]
             lo = indptr[i]
             hi = indptr[i + 1]
             kept = hi - lo <= PICK_BUFFER
@@ -981,7 +994,7 @@ def pick_by_trust(indptr, nbr, edge, trust, prox, u, rs):  # type: ignore[no-unt
                     buf[e - lo] = w
                 total += w
             if total > 0.0:
-                target = u[i] * total
+                target = ui * total
                 run = 0.0
                 below = 0  # as in sample_by_weight
                 for e in range(lo, hi):
@@ -1101,12 +1114,22 @@ def grow_sizes(size, prod, mean, rate, ceiling):  # type: ignore[no-untyped-def]
 @_parallel
 def keep_below(u, rs, level, idx, i, j):  # type: ignore[no-untyped-def]
     """The rows ``r`` with ``u[r] < level[idx[r]]``: their ``i``, ``j`` and ``idx``. The tests
-    in parallel, then compacted without a branch (the test is true at random). ``u`` may be
-    drawn here (``rs``, :func:`_drawn`)."""
-    u = _drawn(u, rs, i.size)
-    ok = np.empty(u.size, dtype=np.bool_)
-    for r in prange(u.size):
-        ok[r] = u[r] < level[idx[r]]
+    in parallel by blocks, then compacted without a branch (the test is true at random).
+    ``u`` may be drawn here, each as it is needed (``rs``, :func:`_draw`)."""
+    n = i.size
+    blocks = (n + BLOCK - 1) // BLOCK
+    drawing = rs.size > 0
+    hs, ls = _block_starts(rs, 0, blocks)
+    ok = np.empty(n, dtype=np.bool_)
+    for blk in prange(blocks):
+        sh = hs[blk] if drawing else _ZERO
+        sl = ls[blk] if drawing else _ZERO
+        for r in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+            if drawing:
+                sh, sl, ur = _draw(sh, sl, rs)
+            else:
+                ur = u[r]
+            ok[r] = ur < level[idx[r]]
     keep = _where(ok)
     k = keep.size
     oi = np.empty(k, dtype=np.int64)
@@ -1129,20 +1152,23 @@ def betrayal_scales(u, opp, src, dst, inside, trust, tie, rate, base2, enf):  # 
     scale = np.empty(k)
     cheat = np.empty(k, dtype=np.bool_)
     for blk in prange((k + BLOCK - 1) // BLOCK):
-        _betrayals(u, opp, src, dst, inside, trust, tie, rate, base2, enf, scale, cheat, blk)
+        ub = u[blk * BLOCK : min(k, (blk + 1) * BLOCK)]
+        _betrayals(ub, opp, src, dst, inside, trust, tie, rate, base2, enf, scale, cheat, blk)
     return scale, cheat
 
 
 @_serial
-def _betrayals(u, opp, src, dst, inside, trust, tie, rate, base2, enf, scale, cheat, blk):  # type: ignore[no-untyped-def]
-    """Block ``blk`` of :func:`betrayal_scales` into ``scale`` and ``cheat``."""
-    for r in range(blk * BLOCK, min(u.size, (blk + 1) * BLOCK)):
+def _betrayals(ub, opp, src, dst, inside, trust, tie, rate, base2, enf, scale, cheat, blk):  # type: ignore[no-untyped-def]
+    """Block ``blk`` of :func:`betrayal_scales` into ``scale`` and ``cheat``; ``ub`` holds the
+    block's draws."""
+    r0 = blk * BLOCK
+    for r in range(r0, r0 + ub.size):
         p = base2 * opp[src[r]] * enf
         if p < 0.0:
             p = 0.0
         elif p > 1.0:
             p = 1.0
-        c = u[r] < p
+        c = ub[r - r0] < p
         cheat[r] = c
         scale[r] = rate * inside[dst[r]] * trust[tie[r]] * (0.0 if c else 1.0)
 
@@ -1161,12 +1187,23 @@ def _take(x, ok):  # type: ignore[no-untyped-def]
 @_parallel
 def meet_and_barter(u, rs, meet, trust, li, lj, x, margin):  # type: ignore[no-untyped-def]
     """The ties ``e`` that meet (``u[e] < meet x trust[e]``) and barter (each side leads the
-    other by more than ``margin`` in some column of ``x``), and their two ends. ``u`` may be
-    drawn here (``rs``, :func:`_drawn`)."""
-    u = _drawn(u, rs, li.size)
-    ok = np.empty(u.size, dtype=np.bool_)
-    for e in prange(u.size):  # every tie tested: skipping the barter would branch at random
-        ok[e] = (u[e] < meet * trust[e]) & _barters(x, li[e], lj[e], margin)
+    other by more than ``margin`` in some column of ``x``), and their two ends. By blocks of
+    ties; ``u`` may be drawn here, each as it is needed (``rs``, :func:`_draw`)."""
+    m = li.size
+    blocks = (m + BLOCK - 1) // BLOCK
+    drawing = rs.size > 0
+    hs, ls = _block_starts(rs, 0, blocks)
+    ok = np.empty(m, dtype=np.bool_)
+    for blk in prange(blocks):
+        sh = hs[blk] if drawing else _ZERO
+        sl = ls[blk] if drawing else _ZERO
+        for e in range(blk * BLOCK, min(m, (blk + 1) * BLOCK)):
+            if drawing:
+                sh, sl, ue = _draw(sh, sl, rs)
+            else:
+                ue = u[e]
+            # every tie tested: skipping the barter would branch at random
+            ok[e] = (ue < meet * trust[e]) & _barters(x, li[e], lj[e], margin)
     active = _where(ok)
     k = active.size
     a = np.empty(k, dtype=np.int64)
@@ -1190,15 +1227,17 @@ def talk_absorb(T, alpha, i, j, e, u, rs, opp, inside, trust, rate, base2, enf):
     learner's scale (:func:`_betrayals`), then what each learner ``i`` absorbs from ``T[j]``
     and its row total (:func:`_absorb_rows`); then the ties of the talks that brought
     knowledge and of those where the partner cheated. Needs at least one talk. ``u`` may be
-    drawn here (``rs``, :func:`_drawn`)."""
-    u = _drawn(u, rs, i.size)
+    drawn here, a block's at its start (``rs``, :func:`_block_draws`)."""
     k = i.size
+    blocks = (k + BLOCK - 1) // BLOCK
+    hs, ls = _block_starts(rs, 0, blocks)
     out = np.empty((k, T.shape[1]))
     tot = np.empty(k)
     scale = np.empty(k)
     cheat = np.empty(k, dtype=np.bool_)
-    for blk in prange((k + BLOCK - 1) // BLOCK):
-        _betrayals(u, opp, j, i, inside, trust, e, rate, base2, enf, scale, cheat, blk)
+    for blk in prange(blocks):
+        ub = _block_draws(u, rs, hs, ls, blk, blk * BLOCK, min(k, (blk + 1) * BLOCK))
+        _betrayals(ub, opp, j, i, inside, trust, e, rate, base2, enf, scale, cheat, blk)
         _absorb_rows(T, j, T, i, alpha, scale, tot, out, blk)
     return out, tot, cheat, _take(e, tot > 0.0), _take(e, cheat)
 
@@ -1208,9 +1247,12 @@ def cooperate(T, E, a, b, active, alpha, u, rs, opp, inside, trust, rate, base2,
     """C2's exchanges in one call: by blocks of pairs, whether each side cheats (``u[:k]``
     the draws of ``a``, ``u[k:]`` those of ``b``) and each side's scale (:func:`_betrayals`),
     then :func:`_exchange_rows`; then the ties where neither side cheated and those where
-    one did. Needs at least one pair. ``u`` may be drawn here (``rs``, :func:`_drawn`)."""
-    u = _drawn(u, rs, 2 * a.size)
+    one did. Needs at least one pair. ``u`` may be drawn here, a block's at its start
+    (``rs``, :func:`_block_draws`)."""
     k = a.size
+    blocks = (k + BLOCK - 1) // BLOCK
+    hs_a, ls_a = _block_starts(rs, 0, blocks)
+    hs_b, ls_b = _block_starts(rs, k, blocks)
     sa = np.empty(k)
     sb = np.empty(k)
     cheat_a = np.empty(k, dtype=np.bool_)
@@ -1220,9 +1262,13 @@ def cooperate(T, E, a, b, active, alpha, u, rs, opp, inside, trust, rate, base2,
     ub = u[k:]
     tot = np.empty(2 * k)
     both = np.empty((2, 2 * k, T.shape[1]))  # dT and dE
-    for blk in prange((k + BLOCK - 1) // BLOCK):
-        _betrayals(ub, opp, b, a, inside, trust, active, rate, base2, enf, sa, cheat_b, blk)
-        _betrayals(ua, opp, a, b, inside, trust, active, rate, base2, enf, sb, cheat_a, blk)
+    for blk in prange(blocks):
+        r0 = blk * BLOCK
+        r1 = min(k, r0 + BLOCK)
+        ua_blk = _block_draws(ua, rs, hs_a, ls_a, blk, r0, r1)
+        ub_blk = _block_draws(ub, rs, hs_b, ls_b, blk, r0, r1)
+        _betrayals(ub_blk, opp, b, a, inside, trust, active, rate, base2, enf, sa, cheat_b, blk)
+        _betrayals(ua_blk, opp, a, b, inside, trust, active, rate, base2, enf, sb, cheat_a, blk)
         for r in range(blk * BLOCK, min(k, (blk + 1) * BLOCK)):
             cheat[r] = cheat_a[r] | cheat_b[r]
         _exchange_rows(T, E, a, b, alpha, sa, sb, it, both, tot, blk)
