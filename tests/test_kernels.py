@@ -949,3 +949,48 @@ def test_capacity_and_saving() -> None:
         (x, _), (y, _) = both(kernel.saving, sc, 1.0, 0.4, cost_out)
         assert_same(x, y)
         assert_same(x, np.maximum(cost_out - 1.0 * (1.0 - 0.4 * sc), 0.0))
+
+
+@pytest.mark.parametrize("n", [40, 6000])
+def test_c1_and_c2_in_one_call_equal_their_steps(n: int, d: int) -> None:
+    # informal_talks and cooperation_exchanges draw from the generator in the order of the
+    # separate kernels, in one compiled call: the same results and the generator left in the
+    # same state, under both backends.
+    from clusterlearn.model.layers import TieLayer
+
+    rng = np.random.default_rng(n)
+    T, E = rng.exponential(2.0, (n, d)), rng.exponential(2.0, (n, d))
+    alpha, opp, inside = rng.uniform(0.3, 3.0, n), rng.random(n), rng.uniform(0.5, 1.0, n)
+    lay = TieLayer.from_pairs(rng.integers(0, n, 3 * n), rng.integers(0, n, 3 * n), 0.5)
+    lay.trust = rng.random(lay.m)
+    csr = lay.csr(n)
+    prox = rng.random(csr.nbr.size)
+    c1 = (csr, lay.trust, prox, T, alpha, opp, inside, 0.1, 0.3, 1.1)
+    c2 = (T, E, alpha, lay.i, lay.j, lay.trust, 0.5, 0.0, opp, inside, 0.08, 0.3, 1.1, 1.3)
+
+    def steps(g: np.random.Generator) -> list[np.ndarray]:
+        i, j, e = kernel.pick_by_trust(csr, lay.trust, prox, g.random(n))
+        i, j, e = kernel.keep_below(g.random(i.size), lay.trust, e, i, j)
+        talk = kernel.talk_absorb(
+            T, alpha, i, j, e, g.random(i.size), opp, inside, lay.trust, 0.1, 0.3, 1.1
+        )
+        act, a, b = kernel.meet_and_barter(g.random(lay.m), 0.5, lay.trust, lay.i, lay.j, T, 0.0)
+        coop = kernel.cooperate(
+            T, E, a, b, act, alpha, g.random(2 * a.size), opp, inside, lay.trust, 0.08, 0.3,
+            1.1, 1.3,
+        )  # fmt: skip
+        talk_out = [p for k, p in enumerate(talk) if k != 2]  # all but whether each cheated
+        coop_out = [p for k, p in enumerate(coop) if k != 3]
+        return [i, j, e, *talk_out, act, a, b, *coop_out]
+
+    with use_kernels("numpy"):
+        ref = np.random.default_rng(99)
+        want = steps(ref)
+    for name in BACKENDS:
+        with use_kernels(name):
+            g = np.random.default_rng(99)
+            got = [*kernel.informal_talks(*c1, g), *kernel.cooperation_exchanges(*c2, g)]
+            assert len(got) == len(want)
+            for x, y in zip(got, want, strict=True):
+                assert_same(x, y)
+            assert g.bit_generator.state == ref.bit_generator.state

@@ -1276,6 +1276,49 @@ def cooperate(T, E, a, b, active, alpha, u, rs, opp, inside, trust, rate, base2,
 
 
 @_serial
+def _advanced(rs, k):  # type: ignore[no-untyped-def]
+    """Stream ``rs`` after ``k`` draws."""
+    out = rs.copy()
+    out[0], out[1] = _jump(rs[0], rs[1], rs[2], rs[3], k)
+    return out
+
+
+@_serial
+def informal_talks(indptr, nbr, edge, trust, prox, T, alpha, opp, inside, rate, base2, enf, rs):  # type: ignore[no-untyped-def]
+    """C1 in one call, drawing from stream ``rs`` in order: a partner per firm
+    (:func:`pick_by_trust`), whether each talk happens (:func:`keep_below`), whether each
+    partner cheats (:func:`talk_absorb`). Returns the talks (learners, partners, ties), the
+    gains and their row totals, the success and betrayal ties, and how many draws it made."""
+    n = indptr.size - 1
+    none = np.empty(0)
+    pi, pj, pe = pick_by_trust(indptr, nbr, edge, trust, prox, none, rs)
+    after_pick = _advanced(rs, n)
+    i, j, e = keep_below(none, after_pick, trust, pe, pi, pj)
+    after_keep = _advanced(after_pick, pi.size)
+    gain, tot, _, success, betrayed = talk_absorb(
+        T, alpha, i, j, e, none, after_keep, opp, inside, trust, rate, base2, enf
+    )
+    return i, j, e, gain, tot, success, betrayed, n + pi.size + i.size
+
+
+@_serial
+def cooperation_exchanges(
+    T, E, alpha, li, lj, trust, meet, margin, opp, inside, rate, base2, enf, it, rs
+):  # type: ignore[no-untyped-def]
+    """C2 in one call, drawing from stream ``rs`` in order: which ties meet and barter
+    (:func:`meet_and_barter`), then whether each side cheats (:func:`cooperate`). Returns the
+    ties and their ends, ``dT``, ``dE``, the row totals, the ties where neither side cheated
+    and where one did, and how many draws it made."""
+    none = np.empty(0)
+    active, a, b = meet_and_barter(none, rs, meet, trust, li, lj, T, margin)
+    after = _advanced(rs, li.size)
+    dT, dE, tot, _, kept, broken = cooperate(
+        T, E, a, b, active, alpha, none, after, opp, inside, trust, rate, base2, enf, it
+    )
+    return active, a, b, dT, dE, tot, kept, broken, li.size + 2 * a.size
+
+
+@_serial
 def meet_ties(trust, tally, success, betrayal, used, last_used, t, eta_up, eta_down):  # type: ignore[no-untyped-def]
     """A channel's meetings on a tie layer: successes then betrayals compounded into trust
     (:func:`compound_trust`), and the step each used tie was last used."""

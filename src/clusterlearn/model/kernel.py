@@ -221,24 +221,35 @@ DRAW_IN_KERNEL = 2048
 Uniforms = FloatArray | np.random.Generator
 
 
+def stream(rng: np.random.Generator) -> NDArray[np.uint64] | None:
+    """The state of a PCG64 generator for a compiled kernel to draw from (state and increment,
+    high and low words), or None (another bit generator, a buffered half-draw that advancing
+    would drop, or the numpy backend). The caller advances the generator past what the kernel
+    drew."""
+    if _backend != "numba" or type(rng.bit_generator) is not np.random.PCG64:
+        return None
+    st = rng.bit_generator.state
+    if st["has_uint32"]:
+        return None
+    s, inc = st["state"]["state"], st["state"]["inc"]
+    return np.array([s >> 64, s & _WORD, inc >> 64, inc & _WORD], dtype=np.uint64)
+
+
 def draws(u: Uniforms, k: int) -> tuple[FloatArray, NDArray[np.uint64]]:
     """A kernel's ``k`` uniform draws ``u`` as ``(values, stream)``: an array as it is; from a
     generator, its next ``k`` draws, the numbers ``Generator.random(k)`` gives.
 
     With the numba backend, a PCG64 generator and at least :data:`DRAW_IN_KERNEL` draws, the
-    values are left empty and ``stream`` holds the generator's state (state and increment, high
-    and low words): the kernel draws them itself, in parallel, and the generator is advanced
-    past them here. Otherwise ``stream`` is empty and numpy draws the values.
+    values are left empty and ``stream`` holds the generator's state (:func:`stream`): the
+    kernel draws them itself, in parallel, and the generator is advanced past them here.
+    Otherwise ``stream`` is empty and numpy draws the values.
     """
     if isinstance(u, np.ndarray):
         return u, _NO_STREAM
-    if _backend == "numba" and k >= DRAW_IN_KERNEL and type(u.bit_generator) is np.random.PCG64:
-        bg = u.bit_generator
-        st = bg.state
-        if not st["has_uint32"]:  # advance() would drop a buffered half-draw
-            s, inc = st["state"]["state"], st["state"]["inc"]
-            rs = np.array([s >> 64, s & _WORD, inc >> 64, inc & _WORD], dtype=np.uint64)
-            bg.advance(k)
+    if k >= DRAW_IN_KERNEL:
+        rs = stream(u)
+        if rs is not None:
+            u.bit_generator.advance(k)
             return _EMPTY_FLOAT, rs
     return u.random(k), _NO_STREAM
 
@@ -828,6 +839,79 @@ def cooperate(
     dT, dE, tot = exchange(T, E, a, b, alpha, sa, sb, it)
     cheat = cheat_a | cheat_b
     return dT, dE, tot, cheat, active[~cheat], active[cheat]
+
+
+def informal_talks(
+    csr: CSR,
+    trust: FloatArray,
+    prox: FloatArray,
+    T: FloatArray,
+    alpha: FloatArray,
+    opp: FloatArray,
+    inside: FloatArray,
+    rate: float,
+    base: float,
+    enforcement: float,
+    rng: np.random.Generator,
+) -> tuple[IntArray, IntArray, IntArray, FloatArray, FloatArray, IntArray, IntArray]:
+    """C1's talks, drawing from ``rng`` in this order: a partner per firm
+    (:func:`pick_by_trust`), whether each talk happens (:func:`keep_below`), whether each
+    partner cheats and what the learner absorbs (:func:`talk_absorb`). Returns the learners,
+    partners and ties of the talks, the gains and their row totals, and the ties of the talks
+    that brought knowledge and of those where the partner cheated. With the numba backend, one
+    compiled call that draws from the generator's stream itself."""
+    rs = stream(rng) if csr.nbr.size and T.shape[1] and T.flags.c_contiguous else None
+    if rs is not None:
+        i, j, e, gain, tot, success, betrayed, used = _compiled.informal_talks(
+            csr.indptr, csr.nbr, csr.edge, trust, prox, T, alpha, opp, inside, rate,
+            base * 2.0, enforcement, rs,
+        )  # fmt: skip
+        rng.bit_generator.advance(used)
+        return i, j, e, gain, tot, success, betrayed
+    i, j, e = pick_by_trust(csr, trust, prox, rng)
+    i, j, e = keep_below(rng, trust, e, i, j)
+    gain, tot, _, success, betrayed = talk_absorb(
+        T, alpha, i, j, e, rng, opp, inside, trust, rate, base, enforcement
+    )
+    return i, j, e, gain, tot, success, betrayed
+
+
+def cooperation_exchanges(
+    T: FloatArray,
+    E: FloatArray,
+    alpha: FloatArray,
+    i: IntArray,
+    j: IntArray,
+    trust: FloatArray,
+    meet: float,
+    margin: float,
+    opp: FloatArray,
+    inside: FloatArray,
+    rate: float,
+    base: float,
+    enforcement: float,
+    it: float,
+    rng: np.random.Generator,
+) -> tuple[IntArray, IntArray, IntArray, FloatArray, FloatArray, FloatArray, IntArray, IntArray]:
+    """C2's exchanges on the ties ``(i, j)``, drawing from ``rng`` in this order: which ties
+    meet and barter (:func:`meet_and_barter`), then whether each side cheats
+    (:func:`cooperate`). Returns the ties that exchanged and their ends, ``dT``, ``dE`` and
+    row totals, and the ties where neither side cheated and where one did. With the numba
+    backend, one compiled call that draws from the generator's stream itself."""
+    ok = T.shape[1] and T.flags.c_contiguous and E.flags.c_contiguous
+    rs = stream(rng) if ok else None
+    if rs is not None:
+        active, a, b, dT, dE, tot, kept, broken, used = _compiled.cooperation_exchanges(
+            T, E, alpha, i, j, trust, meet, margin, opp, inside, rate, base * 2.0,
+            enforcement, it, rs,
+        )  # fmt: skip
+        rng.bit_generator.advance(used)
+        return active, a, b, dT, dE, tot, kept, broken
+    active, a, b = meet_and_barter(rng, meet, trust, i, j, T, margin)
+    dT, dE, tot, _, kept, broken = cooperate(
+        T, E, a, b, active, alpha, rng, opp, inside, trust, rate, base, enforcement, it
+    )
+    return active, a, b, dT, dE, tot, kept, broken
 
 
 def meet_ties(

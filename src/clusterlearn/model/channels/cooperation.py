@@ -16,7 +16,7 @@ from pydantic import Field
 from clusterlearn.model.channels import register
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import cooperate, meet_and_barter
+from clusterlearn.model.kernel import cooperation_exchanges
 from clusterlearn.model.state import State
 
 
@@ -43,29 +43,27 @@ class Cooperation(Channel):
         lay = state.value_chain
         if not params.enabled or params.rate == 0.0 or lay.m == 0:
             return out
-        active, a, b = meet_and_barter(
-            rng, params.meet, lay.trust, lay.i, lay.j, state.T, params.margin
-        )
         sc = ctx.scenario
-        out.rows = np.concatenate([a, b])
-        out.row_meetings = True  # an exchange is a meeting of each side
-        # a learns from b unless b cheats, and the other way round (draws: a's, then b's)
-        out.dT, out.dE, out.row_gain, _, kept, broken = cooperate(
+        # Draws, in order: whether each tie meets, then a's cheats and b's.
+        active, a, b, out.dT, out.dE, out.row_gain, kept, broken = cooperation_exchanges(
             state.T,
             state.E,
-            a,
-            b,
-            active,
             ctx.alpha,
-            rng,  # a's draws, then b's
+            lay.i,
+            lay.j,
+            lay.trust,
+            params.meet,
+            params.margin,
             state.opp,
             state.inside,
-            lay.trust,
             params.rate,
             sc.trust.betrayal,
             ctx.env.mult("contract_enforcement", "betrayal"),
             ctx.env.mult("it_infrastructure", "explicit"),
+            rng,
         )
+        out.rows = np.concatenate([a, b])  # a learns from b unless b cheats, and back
+        out.row_meetings = True  # an exchange is a meeting of each side
         out.trust_layer = "value_chain"
         out.success_edge = kept  # neither side cheated
         out.betrayal_edge = broken

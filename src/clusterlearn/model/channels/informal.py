@@ -19,7 +19,7 @@ from pydantic import Field
 from clusterlearn.model.channels import register
 from clusterlearn.model.channels.base import Channel, ChannelOutput, ChannelParams
 from clusterlearn.model.context import StepContext
-from clusterlearn.model.kernel import keep_below, pick_by_trust, talk_absorb
+from clusterlearn.model.kernel import informal_talks
 from clusterlearn.model.state import State
 
 
@@ -46,21 +46,20 @@ class Informal(Channel):
         csr = lay.csr(state.n)
         sc = ctx.scenario
         prox = lay.proximity(state.n, state.x, state.y, sc.geography.ell)
-        i, j, e = pick_by_trust(csr, lay.trust, prox, rng)  # a draw per firm
-        i, j, e = keep_below(rng, lay.trust, e, i, j)  # the talk happens
-        gain, total, _, success, betrayed = talk_absorb(
+        # Draws, in order: a partner per firm, whether each talk happens, whether each
+        # partner cheats.
+        i, _, e, gain, total, success, betrayed = informal_talks(
+            csr,
+            lay.trust,
+            prox,
             state.T,
             ctx.alpha,
-            i,
-            j,
-            e,
-            rng,  # whether each partner cheats
             state.opp,
             state.inside,
-            lay.trust,
             params.rate * ctx.env.mult("culture", "informal"),
             sc.trust.betrayal,
             ctx.env.mult("contract_enforcement", "betrayal"),
+            rng,
         )
         out.rows, out.dT, out.rows_unique, out.row_gain = i, gain, True, total
         out.row_meetings = True  # each talk is a meeting of its learner
