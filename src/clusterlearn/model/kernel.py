@@ -235,6 +235,13 @@ def stream(rng: np.random.Generator) -> NDArray[np.uint64] | None:
     return np.array([s >> 64, s & _WORD, inc >> 64, inc & _WORD], dtype=np.uint64)
 
 
+def _advance(rng: np.random.Generator, k: int) -> None:
+    """Move a PCG64 generator ``k`` draws on (past what a kernel drew from its stream)."""
+    bg = rng.bit_generator
+    assert isinstance(bg, np.random.PCG64)
+    bg.advance(k)
+
+
 def draws(u: Uniforms, k: int) -> tuple[FloatArray, NDArray[np.uint64]]:
     """A kernel's ``k`` uniform draws ``u`` as ``(values, stream)``: an array as it is; from a
     generator, its next ``k`` draws, the numbers ``Generator.random(k)`` gives.
@@ -249,7 +256,7 @@ def draws(u: Uniforms, k: int) -> tuple[FloatArray, NDArray[np.uint64]]:
     if k >= DRAW_IN_KERNEL:
         rs = stream(u)
         if rs is not None:
-            u.bit_generator.advance(k)
+            _advance(u, k)
             return _EMPTY_FLOAT, rs
     return u.random(k), _NO_STREAM
 
@@ -866,7 +873,7 @@ def informal_talks(
             csr.indptr, csr.nbr, csr.edge, trust, prox, T, alpha, opp, inside, rate,
             base * 2.0, enforcement, rs,
         )  # fmt: skip
-        rng.bit_generator.advance(used)
+        _advance(rng, used)
         return i, j, e, gain, tot, success, betrayed
     i, j, e = pick_by_trust(csr, trust, prox, rng)
     i, j, e = keep_below(rng, trust, e, i, j)
@@ -905,7 +912,7 @@ def cooperation_exchanges(
             T, E, alpha, i, j, trust, meet, margin, opp, inside, rate, base * 2.0,
             enforcement, it, rs,
         )  # fmt: skip
-        rng.bit_generator.advance(used)
+        _advance(rng, used)
         return active, a, b, dT, dE, tot, kept, broken
     active, a, b = meet_and_barter(rng, meet, trust, i, j, T, margin)
     dT, dE, tot, _, kept, broken = cooperate(
