@@ -994,3 +994,33 @@ def test_c1_and_c2_in_one_call_equal_their_steps(n: int, d: int) -> None:
             for x, y in zip(got, want, strict=True):
                 assert_same(x, y)
             assert g.bit_generator.state == ref.bit_generator.state
+
+
+def test_scaled_social_capital_and_capability_capacity(d: int) -> None:
+    from clusterlearn.model.layers import TieLayer
+
+    rng = np.random.default_rng(14)
+    n = 3000
+    layers = [
+        TieLayer.from_pairs(rng.integers(0, n, k), rng.integers(0, n, k), 0.5) for k in (9000, 2000)
+    ]
+    for lay in layers:
+        lay.trust = rng.random(lay.m)
+    views = [(c.indptr, c.src, c.edge, lay.trust) for lay in layers for c in [lay.csr(n)]]
+    for poison in (None, np.nan, 0.0):
+        if poison is not None:
+            for lay in layers:
+                lay.trust[:] = poison if poison == 0.0 else lay.trust
+            layers[0].trust[5] = poison
+        got = []
+        for name in BACKENDS:
+            with use_kernels(name):
+                got.append(kernel.social_capital_raw(views, n, scaled=True))
+        assert_same(got[0], got[1])
+    w = rng.dirichlet(np.ones(d), 4)
+    stage, T = rng.integers(0, 4, n), rng.exponential(2.0, (n, d))
+    rnd, bonus = rng.random(n), rng.random(n) * 0.1
+    (x, _), (y, _) = both(kernel.capability_capacity, w, stage, T, 0.5, 0.3, 0.2, rnd, bonus)
+    for p, q in zip(x, y, strict=True):
+        assert_same(p, q)
+    assert_same(x[0], kernel.gathered_dot(w, stage, T))

@@ -494,6 +494,23 @@ def gathered_dot(w, wrows, x, xrows):  # type: ignore[no-untyped-def]
 
 
 @_parallel
+def capability_capacity(w, stage, T, a0, ak, ar, rnd, bonus):  # type: ignore[no-untyped-def]
+    """Capability ``c = w[stage] . T`` (:func:`gathered_dot`) and capacity ``a0 + ak c +
+    ar rnd + bonus`` (:func:`capacity`) per firm, in one pass."""
+    n, d = T.shape
+    c = np.empty(n)
+    alpha = np.empty(n)
+    for i in prange(n):
+        a = stage[i]
+        s = w[a, 0] * T[i, 0]
+        for col in range(1, d):
+            s += w[a, col] * T[i, col]
+        c[i] = s
+        alpha[i] = a0 + ak * s + ar * rnd[i] + bonus[i]
+    return c, alpha
+
+
+@_parallel
 def capacity(c, a0, ak, ar, rnd, bonus):  # type: ignore[no-untyped-def]
     """``a0 + ak c + ar rnd + bonus`` per firm, added left to right as numpy adds it."""
     out = np.empty(c.size)
@@ -687,27 +704,43 @@ def proximity(src, nbr, x, y, ell):  # type: ignore[no-untyped-def]
 
 
 @_parallel
-def social_capital(indptr_a, edge_a, trust_a, indptr_b, edge_b, trust_b):  # type: ignore[no-untyped-def]
-    """Raw social capital per firm over two layers' neighbour views (see State)."""
+def social_capital(indptr_a, edge_a, trust_a, indptr_b, edge_b, trust_b, scaled):  # type: ignore[no-untyped-def]
+    """Raw social capital per firm over two layers' neighbour views (see State); ``scaled``:
+    divided by its maximum when that is positive (a NaN maximum, as numpy's, when any is
+    NaN)."""
     n = indptr_a.size - 1
     raw = np.empty(n)
     log1p = np.empty(LOG1P_TABLE)  # degrees are small integers: log1p once per value
     for k in range(LOG1P_TABLE):
         log1p[k] = np.log1p(np.float64(k))
-    for v in prange(n):
-        ta = 0.0
-        for e in range(indptr_a[v], indptr_a[v + 1]):
-            ta += trust_a[edge_a[e]]
-        tb = 0.0
-        for e in range(indptr_b[v], indptr_b[v + 1]):
-            tb += trust_b[edge_b[e]]
-        k = indptr_a[v + 1] - indptr_a[v] + indptr_b[v + 1] - indptr_b[v]
-        deg = np.float64(k)
-        if deg > 0.0:
-            lg = log1p[k] if k < LOG1P_TABLE else np.log1p(deg)
-            raw[v] = (ta + tb) / max(deg, 1.0) * lg
-        else:
-            raw[v] = 0.0
+    blocks = (n + BLOCK - 1) // BLOCK
+    tops = np.empty(blocks)
+    for blk in prange(blocks):
+        top = -np.inf
+        for v in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+            ta = 0.0
+            for e in range(indptr_a[v], indptr_a[v + 1]):
+                ta += trust_a[edge_a[e]]
+            tb = 0.0
+            for e in range(indptr_b[v], indptr_b[v + 1]):
+                tb += trust_b[edge_b[e]]
+            k = indptr_a[v + 1] - indptr_a[v] + indptr_b[v + 1] - indptr_b[v]
+            deg = np.float64(k)
+            x = 0.0
+            if deg > 0.0:
+                lg = log1p[k] if k < LOG1P_TABLE else np.log1p(deg)
+                x = (ta + tb) / max(deg, 1.0) * lg
+            raw[v] = x
+            top = x if (x > top or x != x) else top  # a NaN stays
+        tops[blk] = top
+    if scaled and blocks:
+        top = tops[0]
+        for b in range(1, blocks):
+            x = tops[b]
+            top = x if (x > top or x != x) else top
+        if top > 0.0:
+            for v in prange(n):
+                raw[v] = raw[v] / top
     return raw
 
 

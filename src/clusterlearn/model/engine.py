@@ -37,6 +37,7 @@ from clusterlearn.model.init import initial_state, institution_knowledge
 from clusterlearn.model.kernel import (
     apply_rows,
     book_gains,
+    capability_capacity,
     capacity,
     meet_ties,
     scatter_add,
@@ -182,9 +183,12 @@ class Simulation:
         cached = getattr(self, "_derived", None)
         if cached is not None and cached[0] == st.t and cached[1] == st.n:
             ctx.c, ctx.sc = cached[2], cached[3]
+            ctx.alpha = capacity(ctx.c, ln.alpha0, ln.alpha_k, ln.alpha_r, st.rnd, st.alpha_bonus)
         else:
-            ctx.c, ctx.sc = st.capability(), st.social_capital()
-        ctx.alpha = capacity(ctx.c, ln.alpha0, ln.alpha_k, ln.alpha_r, st.rnd, st.alpha_bonus)
+            ctx.c, ctx.alpha = capability_capacity(
+                st.w, st.stage, st.T, ln.alpha0, ln.alpha_k, ln.alpha_r, st.rnd, st.alpha_bonus
+            )
+            ctx.sc = st.social_capital()
         return ctx
 
     # --- the step -------------------------------------------------------------------------

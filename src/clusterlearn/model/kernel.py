@@ -579,6 +579,25 @@ def gathered_dot(
     return acc
 
 
+def capability_capacity(
+    w: FloatArray,
+    stage: IntArray,
+    T: FloatArray,
+    a0: float,
+    ak: float,
+    ar: float,
+    rnd: FloatArray,
+    bonus: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Capability ``c = w[stage] . T`` (:func:`gathered_dot`) and absorptive capacity
+    (:func:`capacity`) per firm; one pass with the numba backend."""
+    if _backend == "numba" and T.shape[1] and T.flags.c_contiguous and w.flags.c_contiguous:
+        c, alpha = _compiled.capability_capacity(w, stage, T, a0, ak, ar, rnd, bonus)
+        return c, alpha
+    c = gathered_dot(w, stage, T)
+    return c, capacity(c, a0, ak, ar, rnd, bonus)
+
+
 def capacity(
     c: FloatArray, a0: float, ak: float, ar: float, rnd: FloatArray, bonus: FloatArray
 ) -> FloatArray:
@@ -619,20 +638,25 @@ def barter(x: FloatArray, a: IntArray, b: IntArray, margin: float) -> NDArray[np
 
 
 def social_capital_raw(
-    views: list[tuple[IntArray, IntArray, IntArray, FloatArray]], n: int
+    views: list[tuple[IntArray, IntArray, IntArray, FloatArray]], n: int, scaled: bool = False
 ) -> FloatArray:
     """``mean trust x log(1 + degree)`` per firm over two layers, each given as its neighbour
-    view ``(indptr, src, edge, trust)``; trust summed in neighbour-view order."""
+    view ``(indptr, src, edge, trust)``; trust summed in neighbour-view order. ``scaled``:
+    divided by the largest value when that is positive (social capital in [0, 1])."""
     (ia, sa, ea, ta), (ib, sb, eb, tb) = views
     if _backend == "numba":
-        out: FloatArray = _compiled.social_capital(ia, ea, ta, ib, eb, tb)
+        out: FloatArray = _compiled.social_capital(ia, ea, ta, ib, eb, tb, scaled)
         return out
     deg = np.diff(ia).astype(np.float64) + np.diff(ib)
     tsum = np.bincount(sa, weights=ta[ea], minlength=n) + np.bincount(
         sb, weights=tb[eb], minlength=n
     )
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(deg > 0, tsum / np.maximum(deg, 1) * np.log1p(deg), 0.0)
+        raw = np.where(deg > 0, tsum / np.maximum(deg, 1) * np.log1p(deg), 0.0)
+    if not scaled:
+        return raw
+    top = raw.max() if raw.size else 0.0
+    return raw / top if top > 0 else raw
 
 
 def seci(

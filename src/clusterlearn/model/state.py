@@ -150,9 +150,7 @@ class State:
         for layer in (self.social, self.value_chain):
             csr = layer.csr(n)
             views.append((csr.indptr, csr.src, csr.edge, layer.trust))
-        raw = social_capital_raw(views, n)
-        top = raw.max() if raw.size else 0.0
-        return raw / top if top > 0 else raw
+        return social_capital_raw(views, n, scaled=True)
 
     def layer(self, name: str) -> TieLayer:
         lay = getattr(self, name)
