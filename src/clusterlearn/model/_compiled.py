@@ -1370,27 +1370,38 @@ def apply_rows(
     """A channel's gains by rows, applied and booked in one call: ``T[rows] += dT`` and
     ``E[rows] += dE`` (``dE`` with no rows: none), each firm's gain (its rows' totals
     ``row_gain`` added in row order) and one meeting per row when ``count``; then
-    :func:`book_gains`. Distinct rows in parallel; repeated ones by :func:`_apply_split`."""
+    :func:`book_gains`. Distinct rows in parallel (:func:`_apply_unique`); rows that may
+    repeat by ranges of firms (:func:`_apply_split`)."""
     got = np.zeros(T.shape[0])
     if unique:
-        for target, part in ((T, dT), (E, dE)):
-            if part.shape[0] > 0:
-                scatter_add_unique(target, rows, part)
-        for r in range(rows.size):
-            got[rows[r]] += row_gain[r]
-        if count:
-            for r in range(rows.size):
-                meetings[rows[r]] += 1
+        _apply_unique(T, E, rows, dT, dE, row_gain, count, meetings, got)
     else:
         _apply_split(T, E, rows, dT, dE, row_gain, count, meetings, got)
     book_gains(gain, last_inflow, motive, got, k, t, saving)
 
 
 @_parallel
+def _apply_unique(T, E, rows, dT, dE, row_gain, count, meetings, got):  # type: ignore[no-untyped-def]
+    """The scatters of :func:`apply_rows` for distinct rows, in parallel."""
+    d = T.shape[1]
+    with_e = dE.shape[0] > 0
+    for r in prange(rows.size):
+        i = rows[r]
+        for c in range(d):
+            T[i, c] += dT[r, c]
+        if with_e:
+            for c in range(d):
+                E[i, c] += dE[r, c]
+        got[i] += row_gain[r]
+        if count:
+            meetings[i] += 1
+
+
+@_parallel
 def _apply_split(T, E, rows, dT, dE, row_gain, count, meetings, got):  # type: ignore[no-untyped-def]
     """The scatters of :func:`apply_rows` for rows that may repeat, in parallel by two
-    ranges of firms: each reads every row and applies those of its firms in row order, so
-    a repeated row adds up in the order of a serial loop."""
+    ranges of firms: each part reads every row and applies those of its firms in row order,
+    so a repeated row adds up in the order of a serial loop."""
     n, d = T.shape
     with_e = dE.shape[0] > 0
     for p in prange(2):
