@@ -1046,7 +1046,7 @@ def _picked(pos, nbr, edge):  # type: ignore[no-untyped-def]
     count = learner.size
     partner = np.empty(count, dtype=np.int64)
     tie = np.empty(count, dtype=np.int64)
-    for r in prange(count):
+    for r in range(count):
         p = pos[learner[r]]
         partner[r] = nbr[p]
         tie[r] = edge[p]
@@ -1168,7 +1168,7 @@ def keep_below(u, rs, level, idx, i, j):  # type: ignore[no-untyped-def]
     oi = np.empty(k, dtype=np.int64)
     oj = np.empty(k, dtype=np.int64)
     oe = np.empty(k, dtype=np.int64)
-    for q in prange(k):
+    for q in range(k):
         r = keep[q]
         oi[q] = i[r]
         oj[q] = j[r]
@@ -1241,7 +1241,7 @@ def meet_and_barter(u, rs, meet, trust, li, lj, x, margin):  # type: ignore[no-u
     k = active.size
     a = np.empty(k, dtype=np.int64)
     b = np.empty(k, dtype=np.int64)
-    for q in prange(k):
+    for q in range(k):
         a[q] = li[active[q]]
         b[q] = lj[active[q]]
     return active, a, b
