@@ -1024,3 +1024,15 @@ def test_scaled_social_capital_and_capability_capacity(d: int) -> None:
     for p, q in zip(x, y, strict=True):
         assert_same(p, q)
     assert_same(x[0], kernel.gathered_dot(w, stage, T))
+
+
+def test_drift_toward_both_layers() -> None:
+    rng = np.random.default_rng(21)
+    for mx, my in ((5000, 1700), (0, 300), (300, 0), (0, 0)):
+        x, y = rng.random(mx), rng.random(my)
+        if mx:
+            x[0] = np.nan
+        (_, (x1, y1, *_)), (_, (x2, y2, *_)) = both(kernel.drift_toward, x, y, 0.55, 0.03)
+        assert_same(x1, x2)
+        assert_same(y1, y2)
+        assert_same(x2, x + 0.03 * (0.55 - x))

@@ -1248,10 +1248,14 @@ def meet_and_barter(u, rs, meet, trust, li, lj, x, margin):  # type: ignore[no-u
 
 
 @_parallel
-def drift_toward(x, target, rate):  # type: ignore[no-untyped-def]
-    """``x += rate * (target - x)`` in place."""
-    for e in prange(x.size):
-        x[e] += rate * (target - x[e])
+def drift_toward(x, y, target, rate):  # type: ignore[no-untyped-def]
+    """``x += rate * (target - x)`` and the same for ``y``, in place, in one parallel loop."""
+    for e in prange(x.size + y.size):
+        if e < x.size:
+            x[e] += rate * (target - x[e])
+        else:
+            f = e - x.size
+            y[f] += rate * (target - y[f])
 
 
 @_parallel

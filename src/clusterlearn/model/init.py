@@ -327,6 +327,8 @@ def institution_knowledge(state: State, sc: Scenario) -> None:
     """Institutions hold a type-specific share of the frontier as it was ``lag`` steps ago."""
     ins = sc.institutions
     lagged = state.G_history[max(0, len(state.G_history) - 1 - ins.lag)]
+    if state.inst_type.size == 0 and state.inst_K.shape == (0, lagged.size):
+        return  # no institutions: nothing to hold
     level = np.array([ins.university_level, ins.training_level, ins.service_level, ins.agent_level])
     state.inst_K = level[state.inst_type][:, None] * lagged[None, :]
 

@@ -164,16 +164,23 @@ def set_threads(k: int) -> None:
 SERIAL_BELOW = {"tbb": 500, "omp": 4000, "workqueue": 4000}
 
 
+_serial_below: int | None = None
+
+
 def serial_below() -> int:
     """The cluster size below which a step runs on one thread (0 before any parallel kernel
-    has run, when numba has not chosen its threading layer yet)."""
+    has run, when numba has not chosen its threading layer yet; known once it has)."""
+    global _serial_below
+    if _serial_below is not None:
+        return _serial_below
     import numba
 
     try:
         layer = numba.threading_layer()
     except ValueError:
         return 0
-    return SERIAL_BELOW.get(layer, max(SERIAL_BELOW.values()))
+    _serial_below = SERIAL_BELOW.get(layer, max(SERIAL_BELOW.values()))
+    return _serial_below
 
 
 @contextmanager
@@ -548,12 +555,14 @@ def compound_trust(
         trust[e] *= (1.0 - eta) ** k[e]
 
 
-def drift_toward(x: FloatArray, target: float, rate: float) -> None:
-    """``x += rate * (target - x)`` in place (trust drifting toward its baseline)."""
-    if _backend == "numba" and x.flags.c_contiguous:
-        _compiled.drift_toward(x, target, rate)
+def drift_toward(x: FloatArray, y: FloatArray, target: float, rate: float) -> None:
+    """``x += rate * (target - x)`` and the same for ``y``, in place (the trust of two tie
+    layers drifting toward its baseline; one compiled call for both)."""
+    if _backend == "numba" and x.flags.c_contiguous and y.flags.c_contiguous:
+        _compiled.drift_toward(x, y, target, rate)
         return
     x += rate * (target - x)
+    y += rate * (target - y)
 
 
 def gathered_dot(

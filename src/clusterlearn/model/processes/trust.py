@@ -13,7 +13,4 @@ from clusterlearn.model.state import State
 
 
 def drift(state: State, ctx: StepContext) -> None:
-    rate = ctx.scenario.trust.drift
-    for lay in (state.social, state.value_chain):
-        if lay.m:
-            drift_toward(lay.trust, ctx.trust0, rate)
+    drift_toward(state.social.trust, state.value_chain.trust, ctx.trust0, ctx.scenario.trust.drift)
