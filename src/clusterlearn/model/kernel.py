@@ -164,23 +164,21 @@ def set_threads(k: int) -> None:
 SERIAL_BELOW = {"tbb": 500, "omp": 4000, "workqueue": 4000}
 
 
-_serial_below: int | None = None
+_layer: str | None = None  # numba's threading layer, once it has chosen one
 
 
 def serial_below() -> int:
     """The cluster size below which a step runs on one thread (0 before any parallel kernel
-    has run, when numba has not chosen its threading layer yet; known once it has)."""
-    global _serial_below
-    if _serial_below is not None:
-        return _serial_below
-    import numba
+    has run, when numba has not chosen its threading layer yet)."""
+    global _layer
+    if _layer is None:
+        import numba
 
-    try:
-        layer = numba.threading_layer()
-    except ValueError:
-        return 0
-    _serial_below = SERIAL_BELOW.get(layer, max(SERIAL_BELOW.values()))
-    return _serial_below
+        try:
+            _layer = str(numba.threading_layer())
+        except ValueError:
+            return 0
+    return SERIAL_BELOW.get(_layer, max(SERIAL_BELOW.values()))
 
 
 @contextmanager
