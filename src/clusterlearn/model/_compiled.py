@@ -109,8 +109,19 @@ def _block_starts(rs, offset, blocks):  # type: ignore[no-untyped-def]
 
 
 @_serial
-def _draw(h, lo, rs):  # type: ignore[no-untyped-def]
-    """One draw of stream ``rs`` from state ``h, lo``: the next state and the double."""
+def _block_start(hs, ls, blk):  # type: ignore[no-untyped-def]
+    """The stream state where block ``blk`` starts drawing (zeros when nothing is drawn)."""
+    if hs.size == 0:
+        return _ZERO, _ZERO
+    return hs[blk], ls[blk]
+
+
+@_serial
+def _next_draw(u, rs, h, lo, r):  # type: ignore[no-untyped-def]
+    """Row ``r``'s draw: ``u[r]``, or (``rs`` not empty) the next number of stream ``rs``
+    after state ``h, lo``; with the state after it."""
+    if rs.size == 0:
+        return h, lo, u[r]
     nh, nl = _muladd(h, lo, _MULT_HI, _MULT_LO, rs[2], rs[3])
     return nh, nl, _next_double(nh, nl)
 
@@ -122,10 +133,9 @@ def _block_draws(u, rs, hs, ls, blk, r0, r1):  # type: ignore[no-untyped-def]
     if rs.size == 0:
         return u[r0:r1]
     out = np.empty(r1 - r0)
-    h = hs[blk]
-    lo = ls[blk]
+    h, lo = _block_start(hs, ls, blk)
     for r in range(r1 - r0):
-        h, lo, out[r] = _draw(h, lo, rs)
+        h, lo, out[r] = _next_draw(u, rs, h, lo, r)
     return out
 
 
@@ -1002,21 +1012,16 @@ def pick_by_trust(indptr, nbr, edge, trust, prox, u, rs):  # type: ignore[no-unt
     """:func:`pick_entries` with entry weights ``trust[edge] x prox``, computed as they are
     summed instead of gathered into an array first, and kept for the search (up to
     ``PICK_BUFFER`` entries a firm) instead of gathered again. ``u``: one draw per firm, or
-    (``rs`` not empty) drawn here, each firm's as it is reached (:func:`_draw`)."""
+    (``rs`` not empty) drawn here, each firm's as it is reached (:func:`_next_draw`)."""
     n = indptr.size - 1
     blocks = (n + BLOCK - 1) // BLOCK
-    drawing = rs.size > 0
     hs, ls = _block_starts(rs, 0, blocks)
     pos = np.empty(n, dtype=np.int64)
     for blk in prange(blocks):
         buf = np.empty(PICK_BUFFER)
-        sh = hs[blk] if drawing else _ZERO
-        sl = ls[blk] if drawing else _ZERO
+        sh, sl = _block_start(hs, ls, blk)
         for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
-            if drawing:
-                sh, sl, ui = _draw(sh, sl, rs)
-            else:
-                ui = u[i]
+            sh, sl, ui = _next_draw(u, rs, sh, sl, i)
             lo = indptr[i]
             hi = indptr[i + 1]
             kept = hi - lo <= PICK_BUFFER
@@ -1148,20 +1153,15 @@ def grow_sizes(size, prod, mean, rate, ceiling):  # type: ignore[no-untyped-def]
 def keep_below(u, rs, level, idx, i, j):  # type: ignore[no-untyped-def]
     """The rows ``r`` with ``u[r] < level[idx[r]]``: their ``i``, ``j`` and ``idx``. The tests
     in parallel by blocks, then compacted without a branch (the test is true at random).
-    ``u`` may be drawn here, each as it is needed (``rs``, :func:`_draw`)."""
+    ``u`` may be drawn here, each as it is needed (``rs``, :func:`_next_draw`)."""
     n = i.size
     blocks = (n + BLOCK - 1) // BLOCK
-    drawing = rs.size > 0
     hs, ls = _block_starts(rs, 0, blocks)
     ok = np.empty(n, dtype=np.bool_)
     for blk in prange(blocks):
-        sh = hs[blk] if drawing else _ZERO
-        sl = ls[blk] if drawing else _ZERO
+        sh, sl = _block_start(hs, ls, blk)
         for r in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
-            if drawing:
-                sh, sl, ur = _draw(sh, sl, rs)
-            else:
-                ur = u[r]
+            sh, sl, ur = _next_draw(u, rs, sh, sl, r)
             ok[r] = ur < level[idx[r]]
     keep = _where(ok)
     k = keep.size
@@ -1221,20 +1221,15 @@ def _take(x, ok):  # type: ignore[no-untyped-def]
 def meet_and_barter(u, rs, meet, trust, li, lj, x, margin):  # type: ignore[no-untyped-def]
     """The ties ``e`` that meet (``u[e] < meet x trust[e]``) and barter (each side leads the
     other by more than ``margin`` in some column of ``x``), and their two ends. By blocks of
-    ties; ``u`` may be drawn here, each as it is needed (``rs``, :func:`_draw`)."""
+    ties; ``u`` may be drawn here, each as it is needed (``rs``, :func:`_next_draw`)."""
     m = li.size
     blocks = (m + BLOCK - 1) // BLOCK
-    drawing = rs.size > 0
     hs, ls = _block_starts(rs, 0, blocks)
     ok = np.empty(m, dtype=np.bool_)
     for blk in prange(blocks):
-        sh = hs[blk] if drawing else _ZERO
-        sl = ls[blk] if drawing else _ZERO
+        sh, sl = _block_start(hs, ls, blk)
         for e in range(blk * BLOCK, min(m, (blk + 1) * BLOCK)):
-            if drawing:
-                sh, sl, ue = _draw(sh, sl, rs)
-            else:
-                ue = u[e]
+            sh, sl, ue = _next_draw(u, rs, sh, sl, e)
             # every tie tested: skipping the barter would branch at random
             ok[e] = (ue < meet * trust[e]) & _barters(x, li[e], lj[e], margin)
     active = _where(ok)

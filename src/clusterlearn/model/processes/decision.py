@@ -55,16 +55,19 @@ def gain_inside(state: State, ctx: StepContext) -> FloatArray:
 def costs(state: State, ctx: StepContext) -> tuple[FloatArray, float]:
     d = ctx.scenario.decision
     cost_in = d.cost_in0 * (1.0 - d.sc_discount * ctx.sc)
-    cost_out = d.cost_out0 * ctx.env.mult("openness", "cost_out")
-    return cost_in, cost_out
+    return cost_in, cost_outward(ctx)
+
+
+def cost_outward(ctx: StepContext) -> float:
+    """The unit cost of outward learning, ``cost_out0 x openness multiplier``."""
+    return ctx.scenario.decision.cost_out0 * ctx.env.mult("openness", "cost_out")
 
 
 def saving(state: State, ctx: StepContext) -> FloatArray:
     """What learning inside saves a firm, ``max(cost_out - cost_in, 0)`` (see :func:`costs`):
     the transaction-cost motive booked on what in-cluster channels bring."""
     d = ctx.scenario.decision
-    cost_out = d.cost_out0 * ctx.env.mult("openness", "cost_out")
-    return saving_kernel(ctx.sc, d.cost_in0, d.sc_discount, cost_out)
+    return saving_kernel(ctx.sc, d.cost_in0, d.sc_discount, cost_outward(ctx))
 
 
 def decide(state: State, ctx: StepContext) -> None:
